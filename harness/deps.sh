@@ -1,0 +1,32 @@
+#!/bin/sh
+# Install from Debian whatever the harness needs and the machine lacks.
+# Usage: harness/deps.sh [EXTRA_PACKAGE...]
+set -eu
+
+pkgs="git make gcc libc6-dev python3 perl flex bison bc kmod cpio xz-utils
+      libelf-dev libssl-dev ccache busybox-static linux-source-6.12
+      qemu-system-x86 sparse coccinelle $*"
+
+missing=""
+for p in $pkgs; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing Debian packages:$missing (run as root, or: sudo apt-get install$missing)" >&2
+	exit 1
+fi
+
+err=$(mktemp)
+trap 'rm -f "$err"' EXIT
+echo "deps: apt-get update"
+apt-get update -q >/dev/null
+for p in $missing; do
+	echo "deps: installing $p"
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$p" >/dev/null 2>"$err"; then
+		echo "deps: cannot install Debian package '$p': $(grep -m1 '^E:' "$err" || tail -n1 "$err")" >&2
+		exit 1
+	fi
+done

@@ -1,0 +1,807 @@
+#!/usr/bin/env python3
+"""Apply the series to Debian's kernel tree, build, boot in QEMU, test, report.
+
+  kt.py tree                 build/src/KVER: base commit + series as commits
+  kt.py export               series/KVER/ from build/src/KVER (format-patch)
+  kt.py run [TARGET...]      the main job: series applied, built, booted, tested
+  kt.py check                every check: targets, then the fixtures in tests/
+
+Everything generated lands under build/.  Exit status is non-zero on failure.
+"""
+import json
+from collections import Counter
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parent.parent
+BUILD = TOP / "build"
+KVER = os.environ.get("KVER", "6.12")
+SRC = BUILD / "src" / KVER          # the tree a developer edits
+WORK = BUILD / "work" / KVER        # the harness's own checkout (a worktree)
+SERIES = TOP / "series" / KVER
+RESULTS = BUILD / "results"
+JOBS = str(os.cpu_count() or 2)
+
+# Deterministic base commit and build identity.
+BASE_DATE = "1970-01-01T00:00:01Z"
+BUILD_ENV = {
+    "KBUILD_BUILD_TIMESTAMP": "1970-01-01",
+    "KBUILD_BUILD_USER": "kt",
+    "KBUILD_BUILD_HOST": "kt",
+    "CCACHE_BASEDIR": str(TOP),
+    "CCACHE_NOHASHDIR": "1",
+}
+HARNESS_GIT = {
+    "GIT_COMMITTER_NAME": "kt harness",
+    "GIT_COMMITTER_EMAIL": "kt@harness.invalid",
+}
+
+# A console line matching this fails the run, whatever the tests said.
+BAD_CONSOLE = re.compile(
+    r"BUG:|WARNING:|Oops|KASAN|Kernel panic|Call Trace:|kernel BUG at|"
+    r"general protection fault|Unable to handle kernel|UBSAN:|"
+    r"RCU stall|soft lockup|hung_task")
+
+# test_vmalloc cases left out of every run, with the reason.
+VMALLOC_SKIP = {
+    "align_shift_alloc_test":
+        "fails by design (lib/test_vmalloc.c: 'supposed to be failed') "
+        "and dumps a stack",
+}
+VMALLOC_LOOPS = "test_loop_count=1000 test_repeat_count=1"
+
+
+class Fail(Exception):
+    """A one-line, user-facing error."""
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def run(cmd, cwd=None, env=None, logf=None, check=True, timeout=None):
+    """Run cmd; return (status, output).  With logf, output goes there."""
+    full_env = dict(os.environ, **(env or {}))
+    if logf:
+        with open(logf, "a") as f:
+            f.write(f"$ {' '.join(map(str, cmd))}\n")
+            f.flush()
+            r = subprocess.run(cmd, cwd=cwd, env=full_env, stdout=f,
+                               stderr=subprocess.STDOUT, timeout=timeout)
+        out = ""
+    else:
+        r = subprocess.run(cmd, cwd=cwd, env=full_env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout)
+        out = r.stdout
+    if check and r.returncode:
+        where = f"see {rel(logf)}" if logf else out.strip()[-300:]
+        raise Fail(f"{' '.join(map(str, cmd[:2]))} failed: {where}")
+    return r.returncode, out
+
+
+def git(*args, cwd=SRC, env=None, check=True):
+    return run(["git", *args], cwd=cwd, env=env, check=check)[1].strip()
+
+
+def deb_field(pkg, field):
+    return run(["dpkg-query", "-W", f"-f=${{{field}}}", pkg])[1].strip()
+
+
+# ---------------------------------------------------------------- the tree
+
+def base_tree():
+    """build/src/KVER: Debian's tarball as one deterministic base commit."""
+    pkg = f"linux-source-{KVER}"
+    tarball = Path(f"/usr/src/{pkg}.tar.xz")
+    if not tarball.exists():
+        raise Fail(f"{tarball} is missing: install Debian package {pkg} "
+                   "(make deps)")
+    version = deb_field(pkg, "Version")
+    stamp = SRC / ".git" / "kt-debian-version"
+    if stamp.exists() and stamp.read_text().strip() == version and \
+            git("rev-parse", "-q", "--verify", "base", check=False):
+        return version
+    log(f"tree: unpacking {tarball.name} ({pkg} {version}) into {SRC}")
+    t0 = time.time()
+    shutil.rmtree(SRC, ignore_errors=True)
+    shutil.rmtree(WORK, ignore_errors=True)
+    tmp = BUILD / "src" / "unpack.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    run(["tar", "-xJf", str(tarball), "-C", str(tmp)])
+    (tmp / pkg).rename(SRC)
+    tmp.rmdir()
+    log(f"tree: creating the base commit ({time.time() - t0:.0f}s so far)")
+    git("init", "-q", "-b", "series")
+    git("config", "gc.auto", "0")
+    git("add", "-A", "-f")
+    maint = deb_field(pkg, "Maintainer")
+    name, email = re.match(r"(.*?)\s*<(.*)>", maint).groups()
+    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+           "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
+           "GIT_AUTHOR_DATE": BASE_DATE, "GIT_COMMITTER_DATE": BASE_DATE}
+    git("commit", "-q", "--no-gpg-sign", "-m", f"{pkg} {version}", "-m",
+        f"Unpacked from {tarball} of Debian package {pkg} {version}.",
+        env=env)
+    git("tag", "base")
+    stamp.write_text(version + "\n")
+    log(f"tree: base {git('rev-parse', '--short', 'base')} = {pkg} "
+        f"{version} ({time.time() - t0:.0f}s)")
+    return version
+
+
+def patches_in(d):
+    return sorted(p for p in Path(d).glob("[0-9][0-9][0-9][0-9]-*.patch")
+                  if not p.name.startswith("0000-"))
+
+
+def apply(tree, patches, env=None):
+    """Reset tree to base and git-am each patch; name the one that fails."""
+    git("am", "--abort", cwd=tree, check=False)
+    git("checkout", "-q", "-f", "--detach", "base", cwd=tree)
+    for p in patches:
+        rc, out = run(["git", "am", "-q", str(p)], cwd=tree, env=env,
+                      check=False)
+        if rc:
+            git("am", "--abort", cwd=tree, check=False)
+            files = re.findall(r"^error: (?:patch failed: )?(\S+?):", out,
+                               re.M)
+            raise Fail(f"{rel(p)} does not apply to {rel(tree)}: "
+                       f"{', '.join(dict.fromkeys(files)) or out.strip()}")
+    return git("rev-list", "--reverse", "base..HEAD", cwd=tree).split()
+
+
+def rel(p):
+    p = Path(p)
+    return str(p.relative_to(TOP)) if p.is_relative_to(TOP) else str(p)
+
+
+def worktree():
+    """The harness's checkout, separate from the tree a developer edits."""
+    if not (WORK / ".git").exists():
+        shutil.rmtree(WORK, ignore_errors=True)
+        git("worktree", "prune")
+        log(f"tree: checking out a work tree in {rel(WORK)}")
+        git("worktree", "add", "-q", "--detach", str(WORK), "base")
+    return WORK
+
+
+def cmd_tree():
+    base_tree()
+    identity = {} if git("config", "user.email", check=False) else HARNESS_GIT
+    if git("status", "--porcelain", "-uno"):
+        raise Fail(f"{rel(SRC)} has uncommitted changes: commit or drop them")
+    commits = apply(SRC, patches_in(SERIES), env=identity)
+    git("checkout", "-q", "-B", "series")
+    log(f"tree: {rel(SRC)} is on branch 'series', {len(commits)} patches "
+        "on 'base'; edit, commit, then 'make export'")
+
+
+def cmd_export():
+    if not git("rev-parse", "-q", "--verify", "base", check=False):
+        raise Fail(f"no tree in {rel(SRC)}: run 'make tree' first")
+    cover = SERIES / "0000-cover-letter.patch"
+    old = cover.read_text() if cover.exists() else ""
+    tmp = BUILD / "export.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    git("format-patch", "-q", "--cover-letter", "--base=base", "-o",
+        str(tmp), "base..HEAD")
+    if old:     # keep the cover letter's subject and text
+        new = tmp / "0000-cover-letter.patch"
+        new.write_text(keep_cover(old, new.read_text()))
+    for p in SERIES.glob("*.patch"):
+        p.unlink()
+    SERIES.mkdir(parents=True, exist_ok=True)
+    for p in sorted(tmp.iterdir()):
+        shutil.move(str(p), SERIES / p.name)
+    tmp.rmdir()
+    log(f"export: {len(patches_in(SERIES))} patches + cover letter "
+        f"in {rel(SERIES)}")
+
+
+def keep_cover(old, new):
+    """New cover letter: old subject and body, new shortlog/diffstat/base."""
+    def parts(text):
+        hdr, _, body = text.partition("\n\n")
+        return hdr, body
+    old_hdr, old_body = parts(old)
+    new_hdr, new_body = parts(new)
+    subj = re.search(r"^Subject: .*(?:\n .*)*", old_hdr, re.M)
+    new_hdr = re.sub(r"^Subject: .*(?:\n .*)*", lambda m: subj.group(0),
+                     new_hdr, flags=re.M) if subj else new_hdr
+    # The text a human wrote ends where git's shortlog starts.
+    text = re.split(r"\n(?=\S.* \(\d+\):\n)", old_body, maxsplit=1)[0]
+    generated = re.split(r"\n(?=\S.* \(\d+\):\n)", new_body, maxsplit=1)
+    return f"{new_hdr}\n\n{text}\n{generated[1] if len(generated) > 1 else ''}"
+
+
+# ------------------------------------------------------------ the targets
+
+def load_target(name):
+    path = TOP / "targets" / f"{name}.py"
+    if not path.exists():
+        known = " ".join(sorted(p.stem for p in (TOP / "targets").glob("*.py")))
+        raise Fail(f"unknown target '{name}' (targets/: {known})")
+    t = {"name": name}
+    exec(compile(path.read_text(), str(path), "exec"), {}, t)
+    return t
+
+
+def all_targets():
+    return sorted(p.stem for p in (TOP / "targets").glob("*.py"))
+
+
+def make_args(t, odir):
+    cc = f"ccache {t['cross_compile']}gcc"
+    return ["make", "-s", "-C", str(WORK), f"O={odir}", f"ARCH={t['arch']}",
+            f"CROSS_COMPILE={t['cross_compile']}", f"CC={cc}",
+            "HOSTCC=ccache gcc", f"-j{JOBS}"]
+
+
+def kconfig(t, odir, logf):
+    """tinyconfig + config/common.config + the target's fragment."""
+    frag = (TOP / "config" / "common.config").read_text() + t["kconfig"]
+    fragf = odir / "kt.fragment"
+    if fragf.exists() and fragf.read_text() == frag and \
+            (odir / ".config").exists():
+        return
+    odir.mkdir(parents=True, exist_ok=True)
+    fragf.write_text("")                    # invalid until the end
+    run(make_args(t, odir) + ["tinyconfig"], env=BUILD_ENV, logf=logf)
+    frag_tmp = odir / "kt.fragment.in"
+    frag_tmp.write_text(frag)
+    run([str(WORK / "scripts/kconfig/merge_config.sh"), "-m", "-O",
+         str(odir), str(odir / ".config"), str(frag_tmp)],
+        cwd=WORK, env=dict(BUILD_ENV, ARCH=t["arch"]), logf=logf)
+    run(make_args(t, odir) + ["olddefconfig"], env=BUILD_ENV, logf=logf)
+    have = set((odir / ".config").read_text().splitlines())
+    for line in frag.splitlines():
+        line = line.strip()
+        if line.startswith("CONFIG_") and line not in have:
+            raise Fail(f"{t['name']}: {line} did not survive olddefconfig "
+                       "(a dependency is missing from the fragment)")
+    fragf.write_text(frag)
+
+
+def ccache_stats():
+    _, out = run(["ccache", "--print-stats"], check=False)
+    s = dict(l.split("\t", 1) for l in out.splitlines() if "\t" in l)
+    hits = sum(int(s.get(k, 0)) for k in
+               ("direct_cache_hit", "preprocessed_cache_hit"))
+    return hits, int(s.get("cache_miss", 0))
+
+
+def build(t, odir, logf):
+    """Configure and build kernel + modules; install modules in odir/mods."""
+    kconfig(t, odir, logf)
+    h0, m0 = ccache_stats()
+    run(make_args(t, odir), env=BUILD_ENV, logf=logf)
+    mods = odir / "mods"
+    shutil.rmtree(mods, ignore_errors=True)
+    run(make_args(t, odir) + ["modules_install", f"INSTALL_MOD_PATH={mods}",
+                              "INSTALL_MOD_STRIP=1"],
+        env=BUILD_ENV, logf=logf)
+    h1, m1 = ccache_stats()
+    warnings = sum(1 for l in open(logf, errors="replace")
+                   if re.search(r": warning:", l))
+    return {"ccache_hits": h1 - h0, "ccache_misses": m1 - m0,
+            "warnings": warnings,
+            "image_bytes": (odir / t["image"]).stat().st_size}
+
+
+# ---------------------------------------------------------- boot and test
+
+def initramfs(t, odir):
+    """A cpio with busybox, the modules, the selftest and guest/init."""
+    root = odir / "initramfs"
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "bin").mkdir(parents=True)
+    (root / "kt" / "selftests").mkdir(parents=True)
+    shutil.copy(t["busybox"], root / "bin" / "busybox")
+    shutil.copy(TOP / "guest" / "init", root / "init")
+    shutil.copytree(odir / "mods" / "lib", root / "lib",
+                    ignore=shutil.ignore_patterns("build", "source"))
+    shutil.copy(WORK / "tools/testing/selftests/mm/test_vmalloc.sh",
+                root / "kt" / "selftests")
+    mask = sum(1 << i for i, c in enumerate(vmalloc_cases())
+               if c not in VMALLOC_SKIP)
+    (root / "kt" / "vmalloc.params").write_text(
+        f"{VMALLOC_LOOPS} run_test_mask={mask}\n")
+    out = odir / "initramfs.cpio"
+    files = subprocess.run(["find", "."], cwd=root, capture_output=True,
+                           check=True).stdout
+    with open(out, "wb") as f:
+        subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=root,
+                       input=files, stdout=f, check=True)
+    return out
+
+
+def vmalloc_cases():
+    """Case names in the order of lib/test_vmalloc.c's test_case_array."""
+    text = (WORK / "lib" / "test_vmalloc.c").read_text()
+    body = text[text.index("test_case_array[] = {"):]
+    body = body[:body.index("};")]
+    return re.findall(r'\{\s*"(\w+)"', body)
+
+
+def boot(t, odir, initrd, console_log, timeout):
+    """Boot under QEMU (TCG); return (console lines, timed_out)."""
+    append = f"console={t['console']} panic=-1 oops=panic {t['cmdline']}"
+    cmd = t["qemu"] + ["-accel", "tcg", "-smp", "1", "-display", "none",
+                       "-serial", "stdio", "-monitor", "none", "-no-reboot",
+                       "-kernel", str(odir / t["image"]),
+                       "-initrd", str(initrd), "-append", append.strip()]
+    lines = []
+    with open(console_log, "w") as f:
+        f.write(f"$ {' '.join(cmd)}\n")
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+        def reader():
+            for raw in p.stdout:
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                lines.append(line)
+                f.write(line + "\n")
+                f.flush()
+        th = threading.Thread(target=reader, daemon=True)
+        th.start()
+        try:
+            p.wait(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            timed_out = True
+        th.join(5)
+    return lines, timed_out
+
+
+TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\] ")
+
+
+def evaluate(lines, timed_out, timeout):
+    """Results from real signals: the console, Summary lines, KTAP."""
+    text = [TIMESTAMP.sub("", l) for l in lines]
+    res = {}
+    # The guest must reach init and power off by itself.
+    reached = any(l.startswith("KT: init") for l in text)
+    done = any(l.startswith("KT: done") for l in text)
+    if timed_out:
+        res["boot"] = ("fail", f"guest killed after {timeout}s timeout; "
+                       "last console lines:\n" + "\n".join(lines[-30:]))
+    elif not reached:
+        res["boot"] = ("fail", "guest never reached /init; last lines:\n"
+                       + "\n".join(lines[-30:]))
+    elif not done:
+        res["boot"] = ("fail", "guest stopped before the tests ended; "
+                       "last lines:\n" + "\n".join(lines[-30:]))
+    else:
+        res["boot"] = ("pass", "")
+    bad = [l for l in text if BAD_CONSOLE.search(l)]
+    res["console"] = ("fail", "\n".join(bad[:20])) if bad else ("pass", "")
+    # test_vmalloc: one Summary line per case that ran.
+    # (busybox modprobe retries once when the module's init returns
+    # -EAGAIN, as test_vmalloc's always does: a case may report twice.)
+    vm = {}
+    for l in text:
+        m = re.search(r"Summary: (\w+) passed: (\d+) failed: (\d+)", l)
+        if m:
+            ok = int(m.group(3)) == 0 and int(m.group(2)) > 0
+            if vm.get(m.group(1), ("pass",))[0] == "pass":
+                vm[m.group(1)] = ("pass" if ok else "fail", m.group(0))
+    res["test_vmalloc"] = vm
+    # KTAP printed by KUnit: "ok N name" at suite level, indented cases.
+    kunit, suite = {}, None
+    for l in text:
+        m = re.match(r"^(\s*)(not ok|ok) \d+ (\S+)(?:\s+#\s*(SKIP.*))?", l)
+        if not m:
+            continue
+        indent, status, name, skip = m.groups()
+        result = "skip" if skip else ("pass" if status == "ok" else "fail")
+        if indent:
+            kunit.setdefault("pending", {})[name] = (result, skip or "")
+        else:
+            kunit[name] = kunit.pop("pending", {})
+            kunit[name]["(suite)"] = (result, skip or "")
+    kunit.pop("pending", None)
+    res["kunit"] = kunit
+    return res
+
+
+def verdict(res, expected_vmalloc):
+    """suite -> test -> (result, detail); a case that did not run fails."""
+    out = {"boot": {"boot": res["boot"]},
+           "console": {"clean": res["console"]}, "test_vmalloc": {}}
+    for case in expected_vmalloc:
+        if case in VMALLOC_SKIP:
+            r = ("skip", VMALLOC_SKIP[case])
+        else:
+            r = res["test_vmalloc"].get(
+                case, ("fail", "no Summary line: the case did not run"))
+        out["test_vmalloc"][case] = r
+    for suite, cases in res["kunit"].items():
+        out[f"kunit.{suite}"] = cases
+    return out
+
+
+def failed(tests):
+    return [f"{s}.{c}" for s, cases in tests.items()
+            for c, (r, _) in cases.items() if r == "fail"]
+
+
+# ------------------------------------------------------------- one job
+
+def job(name, t, patches, timeout=None):
+    """Apply, build, boot, test one target; write build/results/NAME/."""
+    out = RESULTS / name
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    odir = BUILD / "out" / t["name"]
+    timeout = timeout or t["timeout"]
+    r = {"target": t["name"], "kernel": f"linux-source-{KVER}",
+         "patches": [rel(p) for p in patches], "stages": {}, "tests": {},
+         "error": None}
+    t0 = time.time()
+
+    def stage(what, fn):
+        log(f"{name}: {what} ...")
+        s = time.time()
+        try:
+            return fn()
+        finally:
+            r["stages"][what] = round(time.time() - s, 1)
+            log(f"{name}: {what} done in {r['stages'][what]:.0f}s")
+    try:
+        stage("apply", lambda: apply(worktree(), patches, env=HARNESS_GIT))
+        r["build"] = stage("build",
+                           lambda: build(t, odir, out / "build.log"))
+        initrd = initramfs(t, odir)
+        lines, timed_out = stage("boot+test", lambda: boot(
+            t, odir, initrd, out / "console.log", timeout))
+        r["tests"] = verdict(evaluate(lines, timed_out, timeout),
+                             vmalloc_cases())
+        bad = failed(r["tests"])
+        if bad:
+            r["error"] = f"{name}: failed: {', '.join(bad[:8])}"
+    except Fail as e:
+        r["error"] = str(e)
+    r["seconds"] = round(time.time() - t0, 1)
+    as_json = dict(r, tests={
+        s: {c: {"result": v, "detail": d} for c, (v, d) in cases.items()}
+        for s, cases in r["tests"].items()})
+    (out / "results.json").write_text(json.dumps(as_json, indent=1) + "\n")
+    return r
+
+
+def summary_row(r):
+    def cell(suite, cases=None):
+        cases = cases if cases is not None else r["tests"].get(suite, {})
+        if not cases:
+            return "-"
+        n = {k: sum(1 for v, _ in cases.values() if v == k)
+             for k in ("pass", "fail", "skip")}
+        txt = f"{n['pass']}/{len(cases) - n['skip']}"
+        return txt + (f" ({n['skip']} skip)" if n["skip"] else "") + \
+            (" FAIL" if n["fail"] else "")
+    kunit = {c: v for s, cases in r["tests"].items() if s.startswith("kunit.")
+             for c, v in cases.items()}
+    st = r["stages"]
+    def stg(k):
+        return f"{st[k]:.0f}s" if k in st else "-"
+    return [r["target"], "FAIL" if r["error"] else "ok", stg("apply"),
+            stg("build"), stg("boot+test"), cell("boot"),
+            cell("test_vmalloc"), cell("kunit", kunit), cell("console"),
+            f"{r['seconds']:.0f}s"]
+
+
+def table(rows):
+    head = ["job", "verdict", "apply", "build", "boot+test", "boot",
+            "test_vmalloc", "kunit", "console", "total"]
+    rows = [head] + rows
+    w = [max(len(str(r[i])) for r in rows) for i in range(len(head))]
+    return "\n".join("  ".join(str(c).ljust(w[i]) for i, c in enumerate(r))
+                     for r in rows)
+
+
+def cmd_run(names):
+    base_tree()
+    patches = patches_in(SERIES)
+    results = [job(n, load_target(n), patches) for n in names]
+    print(table([summary_row(r) for r in results]))
+    for r in results:
+        if r["error"]:
+            print(f"FAIL {r['error']}")
+    print(f"results: {rel(RESULTS)}/<target>/results.json")
+    return 1 if any(r["error"] for r in results) else 0
+
+
+# ----------------------------------------------------------- the gates
+
+def commit_subject(c, tree=None):
+    return git("log", "-1", "--format=%s", c, cwd=tree or WORK)
+
+
+def bloat(old, new):
+    """(delta in bytes, bloat-o-meter's text) for two objects."""
+    _, out = run([str(WORK / "scripts/bloat-o-meter"), str(old), str(new)])
+    m = re.search(r"up/down: (\d+)/(-?\d+) \((-?\d+)\)", out)
+    return int(m.group(3)), out.strip()
+
+
+CODE_OBJS = ["mm/vmalloc.o", "mm/memory.o"]
+
+
+def gate_builds(t, patches, record):
+    """Each patch builds on its own; no-change patches keep the code size."""
+    name = t["name"]
+    odir, base_dir = BUILD / "out" / name, BUILD / "out" / f"{name}-base"
+    logf = RESULTS / f"{name}-bisect.log"
+    logf.unlink(missing_ok=True)
+    commits = apply(worktree(), patches, env=HARNESS_GIT)
+    s = time.time()
+    git("checkout", "-q", "-f", "--detach", "base", cwd=WORK)
+    log(f"{name}: building the base tree for comparison ...")
+    build(t, base_dir, logf)
+    record(f"{name}: base tree builds", True, "", time.time() - s)
+    for i, c in enumerate(commits, 1):
+        s = time.time()
+        subj = commit_subject(c)
+        git("checkout", "-q", "-f", "--detach", c, cwd=WORK)
+        log(f"{name}: building patch {i}/{len(commits)}: {subj}")
+        try:
+            build(t, odir, logf)
+        except Fail as e:
+            record(f"{name}: patch {i} builds ({subj})", False, str(e),
+                   time.time() - s)
+            continue
+        record(f"{name}: patch {i} builds", True, subj, time.time() - s)
+        if "No functional change" not in git("log", "-1", "--format=%b", c,
+                                             cwd=WORK):
+            continue
+        sizes = [(o,) + bloat(base_dir / o, odir / o) for o in CODE_OBJS]
+        grown = [f"{o}: {d:+d} bytes\n{txt}" for o, d, txt in sizes if d]
+        record(f"{name}: patch {i} keeps code size (bloat-o-meter "
+               + ", ".join(f"{o} {d:+d}" for o, d, _ in sizes) + ")",
+               not grown, "\n".join(grown))
+
+
+def gate_checkpatch(patches, record):
+    """checkpatch --strict; a finding passes only if tests/ allows it."""
+    allow = [l.split(" | ", 1) for l in
+             (TOP / "tests" / "checkpatch.allow").read_text().splitlines()
+             if " | " in l and not l.startswith("#")]
+    for p in patches:
+        _, out = run(["perl", str(WORK / "scripts/checkpatch.pl"), "--strict",
+                      "--terse", "--no-summary", str(p)],
+                     cwd=WORK, check=False)
+        subj = re.search(r"^Subject: (?:\[PATCH[^\]]*\] )?(.*)",
+                         p.read_text(), re.M).group(1)
+        found = [l.split(": ", 1)[1] for l in out.splitlines() if ": " in l]
+        new = [f for f in found if not any(
+            subj.startswith(a) and f.startswith(b) for a, b in allow)]
+        note = f" ({len(found) - len(new)} allowed, see tests/checkpatch.allow)" \
+            if len(found) != len(new) else ""
+        record(f"checkpatch --strict {p.name}{note}", not new, "\n".join(new))
+
+
+WARNING = re.compile(r"^(\S+?):\d+(?::\d+)?: (warning|error): (.*)$")
+
+
+def warnings_of(t, odir, objs, logf):
+    """W=1 and sparse (C=2) warnings for objs, without line numbers."""
+    rc = run(make_args(t, odir) + ["W=1", "C=2"] + objs, env=BUILD_ENV,
+             logf=logf, check=False)
+    text = Path(logf).read_text(errors="replace")
+    found = sorted(f"{m.group(1)}: {m.group(2)}: {m.group(3)}"
+                   for m in map(WARNING.match, text.splitlines()) if m)
+    return rc, found
+
+
+def gate_warnings(t, head, record):
+    """W=1 + sparse (C=2) on what the series touches: nothing new."""
+    name = t["name"]
+    odir, base_dir = BUILD / "out" / name, BUILD / "out" / f"{name}-base"
+    git("checkout", "-q", "-f", "--detach", head, cwd=WORK)
+    touched = git("diff", "--name-only", "base", head, cwd=WORK).split()
+    srcs = {f for f in touched if f.endswith(".c")}
+    for h in (f for f in touched if f.endswith(".h")):
+        srcs.update(git("grep", "-l", f'#include.*[</"]{Path(h).name}[>"]',
+                        "--", "*.c", cwd=WORK, check=False).split())
+    objs = sorted(f[:-2] + ".o" for f in srcs
+                  if (odir / (f[:-2] + ".o")).exists())
+    if not objs:
+        record(f"{name}: W=1 + sparse: skipped", True,
+               "the series touches no object this target builds")
+        return
+    s = time.time()
+    found = {}
+    for label, rev, d in (("base", "base", base_dir), ("series", head, odir)):
+        git("checkout", "-q", "-f", "--detach", rev, cwd=WORK)
+        logf = RESULTS / f"{name}-warnings-{label}.log"
+        logf.unlink(missing_ok=True)
+        rc, found[label] = warnings_of(t, d, objs, logf)
+        if rc:
+            record(f"{name}: W=1 + sparse build of {label}", False,
+                   f"make failed, see {rel(logf)}")
+            return
+    git("checkout", "-q", "-f", "--detach", head, cwd=WORK)
+    new = list((Counter(found["series"]) - Counter(found["base"])).elements())
+    record(f"{name}: W=1 + sparse on {' '.join(objs)}: {len(new)} new "
+           f"({len(found['base'])} in base)", not new, "\n".join(new),
+           time.time() - s)
+
+
+def gate_docs(head, record):
+    """kernel-doc -Wall and 'make SPHINXDIRS=mm htmldocs': nothing new."""
+    touched = git("diff", "--name-only", "base", head, cwd=WORK).split()
+    srcs = [f for f in touched if f.endswith((".c", ".h"))]
+    s = time.time()
+    found = {}
+    for label, rev in (("base", "base"), ("series", head)):
+        git("checkout", "-q", "-f", "--detach", rev, cwd=WORK)
+        present = [f for f in srcs if (WORK / f).exists()]
+        _, kdoc = run(["perl", "scripts/kernel-doc", "-none", "-Wall"]
+                      + present, cwd=WORK, check=False) if present else (0, "")
+        out = BUILD / "out" / f"docs-{label}"
+        shutil.rmtree(out, ignore_errors=True)
+        logf = RESULTS / f"htmldocs-{label}.log"
+        logf.unlink(missing_ok=True)
+        rc = run(["make", "-C", str(WORK), f"O={out}", "SPHINXDIRS=mm",
+                  "htmldocs"], logf=logf, check=False)
+        if rc:
+            record(f"htmldocs ({label})", False, f"failed, see {rel(logf)}")
+            return
+        lines = kdoc.splitlines() + logf.read_text().splitlines()
+        found[label] = [re.sub(r":\d+:", ":", l.replace(str(WORK) + "/", ""))
+                        for l in lines if re.search(r"warning|error", l, re.I)
+                        and "dot(1) not found" not in l]
+    new = list((Counter(found["series"]) - Counter(found["base"])).elements())
+    record(f"kernel-doc + htmldocs (SPHINXDIRS=mm): {len(new)} new warnings "
+           f"({len(found['base'])} in base)", not new, "\n".join(new),
+           time.time() - s)
+
+
+def gate_header(t, head, record):
+    """Touched headers compile alone; pgalloc-track.h stays inside mm/."""
+    git("checkout", "-q", "-f", "--detach", head, cwd=WORK)
+    touched = git("diff", "--name-only", "base", head, cwd=WORK).split()
+    for h in (f for f in touched if f.endswith(".h")):
+        d = BUILD / "hdrtest"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        (d / "Kbuild").write_text("obj-m := hdrtest.o\n")
+        (d / "hdrtest.c").write_text(
+            f'#include "{WORK / h}"\n#include <linux/module.h>\n'
+            'MODULE_LICENSE("GPL");\n')
+        logf = RESULTS / "hdrtest.log"
+        logf.unlink(missing_ok=True)
+        rc = run(make_args(t, BUILD / "out" / t["name"])
+                 + [f"M={d}", "modules"], env=BUILD_ENV, logf=logf,
+                 check=False)
+        record(f"{h} compiles as the first include ({t['name']})", rc == 0,
+               f"see {rel(logf)}" if rc else "")
+    users = git("grep", "-l", "pgalloc-track.h", cwd=WORK).split()
+    outside = [u for u in users if not u.startswith(("mm/", "Documentation/"))
+               and u != "MAINTAINERS"]
+    record("mm/pgalloc-track.h is included only inside mm/ ("
+           + ", ".join(u for u in users if u.endswith(".c")) + ")",
+           not outside, "\n".join(outside))
+
+
+def gate_maintainers(patches, record):
+    """get_maintainer.pl names the mm list and maintainer on every patch."""
+    want = ["akpm@linux-foundation.org", "linux-mm@kvack.org"]
+    for p in patches:
+        _, out = run(["perl", "scripts/get_maintainer.pl", "--no-git",
+                      "--no-rolestats", str(p)], cwd=WORK, check=False)
+        missing = [w for w in want if w not in out]
+        record(f"get_maintainer.pl {p.name}", not missing,
+               f"missing {', '.join(missing)}:\n{out}" if missing else "")
+
+
+def fixture_expect(p):
+    text = p.read_text()
+    m = re.search(r"^Expect: (\S+) (.*)$", text, re.M)
+    if not m:
+        raise Fail(f"{rel(p)}: no 'Expect: <check> <regex>' line")
+    tmo = re.search(r"^Expect-timeout: (\d+)$", text, re.M)
+    return m.group(1), m.group(2), int(tmo.group(1)) if tmo else None
+
+
+def caught(r, check, pattern):
+    """Did the run fail in the expected check, with the expected text?"""
+    if check == "apply":
+        return "build" not in r["stages"] and bool(
+            r["error"] and re.search(pattern, r["error"]))
+    suite, _, case = check.partition(".")
+    res, detail = r["tests"].get(suite, {}).get(case, ("missing", ""))
+    return res == "fail" and bool(re.search(pattern, detail, re.S))
+
+
+def cmd_check(names):
+    t_start = time.time()
+    base_tree()
+    patches = patches_in(SERIES)
+    rows, checks = [], []
+
+    def record(name, ok, detail="", secs=None):
+        checks.append((name, ok, detail))
+        took = f" ({secs:.0f}s)" if secs is not None else ""
+        print(f"{'PASS' if ok else 'FAIL'}  {name}{took}", flush=True)
+        if not ok and detail:
+            print("      " + detail.strip().replace("\n", "\n      "))
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    # The series on each target: every patch builds, code size, warnings.
+    head = None
+    for n in names:
+        t = load_target(n)
+        gate_builds(t, patches, record)
+        head = git("rev-parse", "HEAD", cwd=WORK)
+        gate_warnings(t, head, record)
+    # The patches themselves.
+    stage_start = time.time()
+    gate_checkpatch(patches, record)
+    gate_maintainers(patches, record)
+    gate_header(load_target(names[0]), head, record)
+    gate_docs(head, record)
+    log(f"check: patch gates took {time.time() - stage_start:.0f}s")
+    # Boot and test each target with the series applied.
+    for n in names:
+        r = job(n, load_target(n), patches)
+        rows.append(summary_row(r))
+        record(f"{n}: series applied, built, booted, tested", not r["error"],
+               r["error"] or "", r["seconds"])
+    # The harness itself: each known-bad fixture must be caught.
+    for f in sorted((TOP / "tests" / "fixtures").glob("*.patch")):
+        check, pattern, tmo = fixture_expect(f)
+        r = job(f"fixture-{f.stem}", load_target("x86_64"), patches + [f],
+                timeout=tmo)
+        rows.append(summary_row(r))
+        record(f"fixture {f.stem}: caught by {check}",
+               caught(r, check, pattern),
+               f"expected {check} to fail matching /{pattern}/; got: "
+               f"{r['error']}", r["seconds"])
+    print()
+    print(table(rows))
+    passed = sum(1 for _, ok, _ in checks if ok)
+    (RESULTS / "check.json").write_text(json.dumps(
+        [{"check": n, "result": "pass" if ok else "fail", "detail": d}
+         for n, ok, d in checks], indent=1) + "\n")
+    log(f"check: {time.time() - t_start:.0f}s in all; "
+        f"results in {rel(RESULTS)}/")
+    print(f"{passed} passed, {len(checks) - passed} failed")
+    return 0 if passed == len(checks) else 1
+
+
+def main(argv):
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    cmd, args = argv[0], argv[1:]
+    try:
+        if cmd == "tree":
+            cmd_tree()
+        elif cmd == "export":
+            cmd_export()
+        elif cmd == "run":
+            return cmd_run(args or ["x86_64"])
+        elif cmd == "check":
+            return cmd_check(args or ["x86_64"])
+        else:
+            raise Fail(f"unknown command '{cmd}' (see kt.py --help)")
+    except Fail as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
