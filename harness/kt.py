@@ -445,7 +445,7 @@ def job(name, t, patches, timeout=None):
     out.mkdir(parents=True)
     odir = BUILD / "out" / t["name"]
     timeout = timeout or t["timeout"]
-    r = {"target": t["name"], "kernel": f"linux-source-{KVER}",
+    r = {"job": name, "target": t["name"], "kernel": f"linux-source-{KVER}",
          "patches": [rel(p) for p in patches], "stages": {}, "tests": {},
          "error": None}
     t0 = time.time()
@@ -495,7 +495,7 @@ def summary_row(r):
     st = r["stages"]
     def stg(k):
         return f"{st[k]:.0f}s" if k in st else "-"
-    return [r["target"], "FAIL" if r["error"] else "ok", stg("apply"),
+    return [r["job"], "FAIL" if r["error"] else "ok", stg("apply"),
             stg("build"), stg("boot+test"), cell("boot"),
             cell("test_vmalloc"), cell("kunit", kunit), cell("console"),
             f"{r['seconds']:.0f}s"]
@@ -596,7 +596,7 @@ WARNING = re.compile(r"^(\S+?):\d+(?::\d+)?: (warning|error): (.*)$")
 
 def warnings_of(t, odir, objs, logf):
     """W=1 and sparse (C=2) warnings for objs, without line numbers."""
-    rc = run(make_args(t, odir) + ["W=1", "C=2"] + objs, env=BUILD_ENV,
+    rc, _ = run(make_args(t, odir) + ["W=1", "C=2"] + objs, env=BUILD_ENV,
              logf=logf, check=False)
     text = Path(logf).read_text(errors="replace")
     found = sorted(f"{m.group(1)}: {m.group(2)}: {m.group(3)}"
@@ -653,7 +653,7 @@ def gate_docs(head, record):
         shutil.rmtree(out, ignore_errors=True)
         logf = RESULTS / f"htmldocs-{label}.log"
         logf.unlink(missing_ok=True)
-        rc = run(["make", "-C", str(WORK), f"O={out}", "SPHINXDIRS=mm",
+        rc, _ = run(["make", "-C", str(WORK), f"O={out}", "SPHINXDIRS=mm",
                   "htmldocs"], logf=logf, check=False)
         if rc:
             record(f"htmldocs ({label})", False, f"failed, see {rel(logf)}")
@@ -682,7 +682,7 @@ def gate_header(t, head, record):
             'MODULE_LICENSE("GPL");\n')
         logf = RESULTS / "hdrtest.log"
         logf.unlink(missing_ok=True)
-        rc = run(make_args(t, BUILD / "out" / t["name"])
+        rc, _ = run(make_args(t, BUILD / "out" / t["name"])
                  + [f"M={d}", "modules"], env=BUILD_ENV, logf=logf,
                  check=False)
         record(f"{h} compiles as the first include ({t['name']})", rc == 0,
@@ -695,9 +695,10 @@ def gate_header(t, head, record):
            not outside, "\n".join(outside))
 
 
-def gate_maintainers(patches, record):
+def gate_maintainers(head, patches, record):
     """get_maintainer.pl names the mm list and maintainer on every patch."""
     want = ["akpm@linux-foundation.org", "linux-mm@kvack.org"]
+    git("checkout", "-q", "-f", "--detach", head, cwd=WORK)
     for p in patches:
         _, out = run(["perl", "scripts/get_maintainer.pl", "--no-git",
                       "--no-rolestats", str(p)], cwd=WORK, check=False)
@@ -749,7 +750,7 @@ def cmd_check(names):
     # The patches themselves.
     stage_start = time.time()
     gate_checkpatch(patches, record)
-    gate_maintainers(patches, record)
+    gate_maintainers(head, patches, record)
     gate_header(load_target(names[0]), head, record)
     gate_docs(head, record)
     log(f"check: patch gates took {time.time() - stage_start:.0f}s")
