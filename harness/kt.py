@@ -240,9 +240,14 @@ def all_targets():
 
 def make_args(t, odir):
     cc = f"ccache {t['cross_compile']}gcc"
+    # CCACHE_BASEDIR (cache hits from any clone) hands gcc the source as a
+    # path relative to odir, which Kbuild's absolute -fmacro-prefix-map
+    # misses: strip that prefix too, so __FILE__ stays "mm/vmalloc.c".
+    rel_src = os.path.relpath(WORK, odir)
     return ["make", "-s", "-C", str(WORK), f"O={odir}", f"ARCH={t['arch']}",
             f"CROSS_COMPILE={t['cross_compile']}", f"CC={cc}",
-            "HOSTCC=ccache gcc", f"-j{JOBS}"]
+            "HOSTCC=ccache gcc", f"KCFLAGS=-fmacro-prefix-map={rel_src}/=",
+            f"-j{JOBS}"]
 
 
 def kconfig(t, odir, logf):
@@ -298,13 +303,44 @@ def build(t, odir, logf):
 
 # ---------------------------------------------------------- boot and test
 
+def busybox(t):
+    """A static busybox: the host's, or Debian's busybox-static for the
+    target's Debian architecture, fetched with a private apt state (the
+    host's dpkg architectures are left alone)."""
+    arch = t["busybox"]
+    if arch.startswith("/"):
+        return Path(arch)
+    dest = BUILD / "userland" / arch
+    bb = dest / "bin" / "busybox"
+    if bb.exists():
+        return bb
+    state = BUILD / "apt" / arch
+    for d in ("lists/partial", "cache/archives/partial", "deb"):
+        (state / d).mkdir(parents=True, exist_ok=True)
+    opts = ["-q", "-o", f"APT::Architectures={arch}",
+            "-o", f"APT::Architecture={arch}",
+            "-o", f"Dir::State::Lists={state}/lists",
+            "-o", f"Dir::Cache={state}/cache",
+            "-o", "Dir::State::status=/dev/null", "-o", "Debug::NoLocking=1"]
+    log(f"userland: downloading Debian's busybox-static:{arch}")
+    run(["apt-get", *opts, "update"], check=False)
+    rc, out = run(["apt-get", *opts, "download", "busybox-static"],
+                  cwd=state / "deb", check=False)
+    debs = list((state / "deb").glob("busybox-static_*.deb"))
+    if not debs:
+        raise Fail(f"cannot download Debian package busybox-static:{arch}: "
+                   f"{out.strip().splitlines()[-1] if out.strip() else rc}")
+    run(["dpkg-deb", "-x", str(debs[0]), str(dest)])
+    return bb
+
+
 def initramfs(t, odir):
     """A cpio with busybox, the modules, the selftest and guest/init."""
     root = odir / "initramfs"
     shutil.rmtree(root, ignore_errors=True)
     (root / "bin").mkdir(parents=True)
     (root / "kt" / "selftests").mkdir(parents=True)
-    shutil.copy(t["busybox"], root / "bin" / "busybox")
+    shutil.copy(busybox(t), root / "bin" / "busybox")
     shutil.copy(TOP / "guest" / "init", root / "init")
     shutil.copytree(odir / "mods" / "lib", root / "lib",
                     ignore=shutil.ignore_patterns("build", "source"))
@@ -366,7 +402,7 @@ def boot(t, odir, initrd, console_log, timeout):
 TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\] ")
 
 
-def evaluate(lines, timed_out, timeout):
+def evaluate(lines, timed_out, timeout, expect=()):
     """Results from real signals: the console, Summary lines, KTAP."""
     text = [TIMESTAMP.sub("", l) for l in lines]
     res = {}
@@ -384,6 +420,12 @@ def evaluate(lines, timed_out, timeout):
                        "last lines:\n" + "\n".join(lines[-30:]))
     else:
         res["boot"] = ("pass", "")
+    # The MMU mode the target is for, from what the guest printed.
+    res["mode"] = []
+    for pattern in expect:
+        hit = next((l for l in text if re.search(pattern, l)), None)
+        res["mode"].append((pattern, ("pass", hit) if hit else
+                            ("fail", f"no console line matches /{pattern}/")))
     bad = [l for l in text if BAD_CONSOLE.search(l)]
     res["console"] = ("fail", "\n".join(bad[:20])) if bad else ("pass", "")
     # test_vmalloc: one Summary line per case that ran.
@@ -417,7 +459,8 @@ def evaluate(lines, timed_out, timeout):
 
 def verdict(res, expected_vmalloc):
     """suite -> test -> (result, detail); a case that did not run fails."""
-    out = {"boot": {"boot": res["boot"]},
+    out = {"boot": {"boot": res["boot"],
+                    **{f"mode /{p}/": r for p, r in res["mode"]}},
            "console": {"clean": res["console"]}, "test_vmalloc": {}}
     for case in expected_vmalloc:
         if case in VMALLOC_SKIP:
@@ -465,7 +508,8 @@ def job(name, t, patches, timeout=None):
         initrd = initramfs(t, odir)
         lines, timed_out = stage("boot+test", lambda: boot(
             t, odir, initrd, out / "console.log", timeout))
-        r["tests"] = verdict(evaluate(lines, timed_out, timeout),
+        r["tests"] = verdict(evaluate(lines, timed_out, timeout,
+                                      t.get("expect", ())),
                              vmalloc_cases())
         bad = failed(r["tests"])
         if bad:
@@ -795,7 +839,7 @@ def main(argv):
         elif cmd == "run":
             return cmd_run(args or ["x86_64"])
         elif cmd == "check":
-            return cmd_check(args or ["x86_64"])
+            return cmd_check(args or all_targets())
         else:
             raise Fail(f"unknown command '{cmd}' (see kt.py --help)")
     except Fail as e:

@@ -1,0 +1,18 @@
+# i386 with PAE, 3-level paging: p4d and pud are folded; the kernel PMDs
+# are shared, so ARCH_PAGE_TABLE_SYNC_MASK is 0 (no PTI here).
+arch = "i386"
+cross_compile = ""
+kconfig = """
+# CONFIG_64BIT is not set
+CONFIG_HIGHMEM64G=y
+CONFIG_X86_PAE=y
+CONFIG_SERIAL_8250=y
+CONFIG_SERIAL_8250_CONSOLE=y
+CONFIG_EARLY_PRINTK=y
+"""
+image = "arch/x86/boot/bzImage"
+qemu = ["qemu-system-i386", "-machine", "pc", "-cpu", "qemu32,+pae", "-m", "1G"]
+console = "ttyS0"
+cmdline = "earlyprintk=serial,ttyS0,115200"
+busybox = "i386"
+timeout = 300

@@ -1,0 +1,17 @@
+# i386, 2-level paging (no PAE), HIGHMEM: p4d, pud and pmd are folded, and
+# ARCH_PAGE_TABLE_SYNC_MASK is PMD: every new PTE table is synced.
+arch = "i386"
+cross_compile = ""          # the host gcc; ARCH=i386 passes -m32
+kconfig = """
+# CONFIG_64BIT is not set
+CONFIG_HIGHMEM4G=y
+CONFIG_SERIAL_8250=y
+CONFIG_SERIAL_8250_CONSOLE=y
+CONFIG_EARLY_PRINTK=y
+"""
+image = "arch/x86/boot/bzImage"
+qemu = ["qemu-system-i386", "-machine", "pc", "-cpu", "qemu32", "-m", "1G"]
+console = "ttyS0"
+cmdline = "earlyprintk=serial,ttyS0,115200"
+busybox = "i386"
+timeout = 300

@@ -1,0 +1,20 @@
+# x86_64 with 5-level paging: the only target where p4d is not folded, and
+# ARCH_PAGE_TABLE_SYNC_MASK is PGD.
+arch = "x86_64"
+cross_compile = ""
+kconfig = """
+CONFIG_64BIT=y
+CONFIG_X86_5LEVEL=y
+CONFIG_SERIAL_8250=y
+CONFIG_SERIAL_8250_CONSOLE=y
+CONFIG_EARLY_PRINTK=y
+"""
+image = "arch/x86/boot/bzImage"
+qemu = ["qemu-system-x86_64", "-machine", "pc", "-cpu", "qemu64,+la57", "-m", "512M"]
+console = "ttyS0"
+cmdline = "earlyprintk=serial,ttyS0,115200"
+busybox = "/bin/busybox"
+timeout = 300
+# 5-level paging really in use: vmalloc space starts at 0xffa0000000000000
+# (it is at 0xffffc90000000000 with 4 levels).
+expect = [r"KT: vmalloc 0xffa0"]
