@@ -330,6 +330,7 @@ def busybox(t):
     if not debs:
         raise Fail(f"cannot download Debian package busybox-static:{arch}: "
                    f"{out.strip().splitlines()[-1] if out.strip() else rc}")
+    dest.mkdir(parents=True, exist_ok=True)
     run(["dpkg-deb", "-x", str(debs[0]), str(dest)])
     return bb
 

@@ -13,6 +13,8 @@ CONFIG_EARLY_PRINTK=y
 image = "arch/x86/boot/bzImage"
 qemu = ["qemu-system-i386", "-machine", "pc", "-cpu", "qemu32,+pae", "-m", "1G"]
 console = "ttyS0"
-cmdline = "earlyprintk=serial,ttyS0,115200"
+# test_vmalloc's long_busy_list_alloc_test maps 15000 pages at once: more
+# than the default 128M of vmalloc space holds with guard pages.
+cmdline = "earlyprintk=serial,ttyS0,115200 vmalloc=256M"
 busybox = "i386"
 timeout = 300

@@ -13,4 +13,4 @@ console = "ttyS0"
 cmdline = "earlyprintk=serial,ttyS0,115200"
 busybox = "/bin/busybox"
 timeout = 300
-expect = [r"KT: vmalloc 0xffffc9"]
+expect = [r"KT: la57 0"]
