@@ -1,0 +1,20 @@
+# ppc32 (big-endian, 32-bit) PowerMac G3: 2-level paging, pud and pmd are
+# folded, ARCH_PAGE_TABLE_SYNC_MASK is 0.  Debian has no busybox for it:
+# the guest runs guest/init-nolibc.c, built with the cross compiler.
+arch = "powerpc"
+cross_compile = "powerpc-linux-gnu-"
+kconfig = """
+# CONFIG_PPC64 is not set
+CONFIG_PPC_BOOK3S_32=y
+CONFIG_PPC_PMAC=y
+CONFIG_HIGHMEM=y
+CONFIG_SERIAL_PMACZILOG=y
+CONFIG_SERIAL_PMACZILOG_TTYS=y
+CONFIG_SERIAL_PMACZILOG_CONSOLE=y
+"""
+image = "vmlinux"
+qemu = ["qemu-system-ppc", "-machine", "g3beige", "-cpu", "G3", "-m", "512M"]
+console = "ttyS0"
+cmdline = ""
+busybox = None
+timeout = 300

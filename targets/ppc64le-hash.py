@@ -1,0 +1,5 @@
+# ppc64le pseries with the hash MMU: the ppc64le-radix kernel, booted with
+# radix disabled.
+inherit = "ppc64le-radix"
+cmdline = "disable_radix"
+expect = [r"KT: mmu MMU\s*: Hash"]
