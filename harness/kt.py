@@ -8,6 +8,7 @@
 
 Everything generated lands under build/.  Exit status is non-zero on failure.
 """
+import fcntl
 import json
 from collections import Counter
 import os
@@ -213,8 +214,10 @@ def keep_cover(old, new):
         return hdr, body
     old_hdr, old_body = parts(old)
     new_hdr, new_body = parts(new)
-    subj = re.search(r"^Subject: .*(?:\n .*)*", old_hdr, re.M)
-    new_hdr = re.sub(r"^Subject: .*(?:\n .*)*", lambda m: subj.group(0),
+    # The subject's text, under the new "[PATCH 0/N]" prefix.
+    subj = re.search(r"^Subject: \[[^\]]*\] (.*(?:\n .*)*)", old_hdr, re.M)
+    new_hdr = re.sub(r"^(Subject: \[[^\]]*\] ).*(?:\n .*)*",
+                     lambda m: m.group(1) + subj.group(1),
                      new_hdr, flags=re.M) if subj else new_hdr
     # The text a human wrote ends where git's shortlog starts.
     text = re.split(r"\n(?=\S.* \(\d+\):\n)", old_body, maxsplit=1)[0]
@@ -256,13 +259,28 @@ def make_args(t, odir):
             f"-j{JOBS}"]
 
 
+def in_tree(line):
+    """Does the tree being built know the symbol of 'CONFIG_X=...'?"""
+    sym = line.split("=")[0][len("CONFIG_"):]
+    rc, _ = run(["git", "grep", "-q", "-E", f"^(menu)?config {sym}$", "--",
+                 "*Kconfig*"], cwd=WORK, check=False)
+    return rc == 0
+
+
 def kconfig(t, odir, logf):
-    """tinyconfig + config/common.config + the target's fragment."""
+    """tinyconfig + config/common.config + the target's fragment.
+
+    Options the tree does not know (the series' own test, on the base
+    tree) are left out; the config is made again once the tree has them."""
     frag = (TOP / "config" / "common.config").read_text() + t["kconfig"]
+    want = [l.strip() for l in frag.splitlines()
+            if l.strip().startswith("CONFIG_")]
     fragf = odir / "kt.fragment"
     if fragf.exists() and fragf.read_text() == frag and \
             (odir / ".config").exists():
-        return
+        have = set((odir / ".config").read_text().splitlines())
+        if all(l in have or not in_tree(l) for l in want):
+            return
     odir.mkdir(parents=True, exist_ok=True)
     fragf.write_text("")                    # invalid until the end
     run(make_args(t, odir) + ["tinyconfig"], env=BUILD_ENV, logf=logf)
@@ -273,9 +291,8 @@ def kconfig(t, odir, logf):
         cwd=WORK, env=dict(BUILD_ENV, ARCH=t["arch"]), logf=logf)
     run(make_args(t, odir) + ["olddefconfig"], env=BUILD_ENV, logf=logf)
     have = set((odir / ".config").read_text().splitlines())
-    for line in frag.splitlines():
-        line = line.strip()
-        if line.startswith("CONFIG_") and line not in have:
+    for line in want:
+        if line not in have and in_tree(line):
             raise Fail(f"{t['name']}: {line} did not survive olddefconfig "
                        "(a dependency is missing from the fragment)")
     fragf.write_text(frag)
@@ -470,15 +487,19 @@ def evaluate(lines, timed_out, timeout, t):
         res["script"] = ("fail", "test_vmalloc.sh did not finish")
     # KTAP printed by KUnit: "ok N name" at suite level, indented cases.
     # (From kernel lines only: test_vmalloc.sh prints KTAP of its own.)
-    kunit = {}
+    kunit, diag = {}, {}
     for l in (TIMESTAMP.sub("", l) for l in lines if TIMESTAMP.match(l)):
+        d = re.match(r"^\s*# (\w+): (.*)", l)
+        if d:                       # "# case: EXPECTATION FAILED at ..."
+            diag.setdefault(d.group(1), []).append(d.group(2))
         m = re.match(r"^(\s*)(not ok|ok) \d+ (\S+)(?:\s+#\s*(SKIP.*))?", l)
         if not m:
             continue
         indent, status, name, skip = m.groups()
         result = "skip" if skip else ("pass" if status == "ok" else "fail")
+        detail = skip or "\n".join(diag.pop(name, []))
         if indent:
-            kunit.setdefault("pending", {})[name] = (result, skip or "")
+            kunit.setdefault("pending", {})[name] = (result, detail)
         else:
             kunit[name] = kunit.pop("pending", {})
             kunit[name]["(suite)"] = (result, skip or "")
@@ -691,7 +712,7 @@ def gate_warnings(t, head, record):
     objs = sorted(f[:-2] + ".o" for f in srcs
                   if (odir / (f[:-2] + ".o")).exists())
     if not objs:
-        record(f"{name}: W=1 + sparse: skipped", True,
+        record(f"{name}: W=1 + sparse", None,
                "the series touches no object this target builds")
         return
     s = time.time()
@@ -788,7 +809,9 @@ def fixture_expect(p):
     if not expects:
         raise Fail(f"{rel(p)}: no 'Expect: <check> <regex>' line")
     tmo = re.search(r"^Expect-timeout: (\d+)$", text, re.M)
-    return expects, int(tmo.group(1)) if tmo else None
+    target = re.search(r"^Expect-target: (\S+)$", text, re.M)
+    return (expects, int(tmo.group(1)) if tmo else None,
+            target.group(1) if target else "x86_64")
 
 
 def caught(r, check, pattern):
@@ -808,10 +831,12 @@ def cmd_check(names):
     rows, checks = [], []
 
     def record(name, ok, detail="", secs=None):
+        """ok: True, False, or None for a check skipped (say why)."""
         checks.append((name, ok, detail))
         took = f" ({secs:.0f}s)" if secs is not None else ""
-        print(f"{'PASS' if ok else 'FAIL'}  {name}{took}", flush=True)
-        if not ok and detail:
+        word = {True: "PASS", False: "FAIL", None: "SKIP"}[ok]
+        print(f"{word}  {name}{took}", flush=True)
+        if ok is not True and detail:
             print("      " + detail.strip().replace("\n", "\n      "))
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -851,8 +876,12 @@ def cmd_check(names):
                ok, detail.strip(), r["seconds"])
     # The harness itself: each known-bad fixture must be caught.
     for f in sorted((TOP / "tests" / "fixtures").glob("*.patch")):
-        expects, tmo = fixture_expect(f)
-        r = job(f"fixture-{f.stem}", load_target("x86_64"), patches + [f],
+        expects, tmo, target = fixture_expect(f)
+        if target not in names:
+            record(f"fixture {f.stem}: its target {target} is not in this "
+                   "run", None)
+            continue
+        r = job(f"fixture-{f.stem}", load_target(target), patches + [f],
                 timeout=tmo)
         rows.append(summary_row(r))
         for check, pattern in expects:
@@ -862,14 +891,16 @@ def cmd_check(names):
                    f"{r['error']}", r["seconds"])
     print()
     print(table(rows))
-    passed = sum(1 for _, ok, _ in checks if ok)
+    word = {True: "pass", False: "fail", None: "skip"}
+    n = {w: sum(1 for _, ok, _ in checks if word[ok] == w) for w in
+         word.values()}
     (RESULTS / "check.json").write_text(json.dumps(
-        [{"check": n, "result": "pass" if ok else "fail", "detail": d}
-         for n, ok, d in checks], indent=1) + "\n")
+        [{"check": c, "result": word[ok], "detail": d}
+         for c, ok, d in checks], indent=1) + "\n")
     log(f"check: {time.time() - t_start:.0f}s in all; "
         f"results in {rel(RESULTS)}/")
-    print(f"{passed} passed, {len(checks) - passed} failed")
-    return 0 if passed == len(checks) else 1
+    print(f"{n['pass']} passed, {n['fail']} failed, {n['skip']} skipped")
+    return 1 if n["fail"] else 0
 
 
 def main(argv):
@@ -877,6 +908,13 @@ def main(argv):
         print(__doc__)
         return 0
     cmd, args = argv[0], argv[1:]
+    BUILD.mkdir(exist_ok=True)
+    lock = open(BUILD / ".lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        print("error: another kt.py is running on this build/", file=sys.stderr)
+        return 1
     try:
         if cmd == "tree":
             cmd_tree()
