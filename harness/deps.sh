@@ -5,7 +5,9 @@ set -eu
 
 pkgs="git make gcc libc6-dev python3 perl flex bison bc kmod cpio xz-utils
       libelf-dev libssl-dev ccache busybox-static linux-source-6.12
-      qemu-system-x86 sparse coccinelle $*"
+      qemu-system-x86 qemu-system-ppc gcc-powerpc64le-linux-gnu
+      gcc-powerpc-linux-gnu sparse coccinelle python3-sphinx
+      python3-sphinx-rtd-theme python3-yaml python3-ply python3-git $*"
 
 missing=""
 for p in $pkgs; do
