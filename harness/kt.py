@@ -892,7 +892,10 @@ def cmd_check(names):
             continue
         r = job(f"fixture-{f.stem}", load_target(target), patches + [f],
                 timeout=tmo)
-        rows.append(summary_row(r))
+        row = summary_row(r)
+        row[1] = "caught" if all(caught(r, c, p) for c, p in expects) \
+            else "MISSED"
+        rows.append(row)
         for check, pattern in expects:
             record(f"fixture {f.stem}: caught by {check}",
                    caught(r, check, pattern),
