@@ -9,6 +9,7 @@
 Everything generated lands under build/.  Exit status is non-zero on failure.
 """
 import fcntl
+import hashlib
 import json
 from collections import Counter
 import os
@@ -645,29 +646,58 @@ def gate_builds(t, patches, record):
     log(f"{name}: building the base tree for comparison ...")
     build(t, base_dir, logf)
     record(f"{name}: base tree builds", True, "", time.time() - s)
+    # A tree that passed before, with the same config and harness, is not
+    # built again: touching one patch rebuilds it and the ones after it.
+    cache_file = BUILD / "cache" / f"{name}.json"
+    cache_file.parent.mkdir(exist_ok=True)
+    cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+    salt = hashlib.sha1(((TOP / "config" / "common.config").read_text()
+                         + repr(sorted(t.items()))
+                         + Path(__file__).read_text()).encode()).hexdigest()
     for i, c in enumerate(commits, 1):
-        s = time.time()
-        subj = commit_subject(c)
-        git("checkout", "-q", "-f", "--detach", c, cwd=WORK)
-        log(f"{name}: building patch {i}/{len(commits)}: {subj}")
-        try:
-            build(t, odir, logf)
-        except Fail as e:
-            record(f"{name}: patch {i} builds ({subj})", False, str(e),
-                   time.time() - s)
+        key = hashlib.sha1((git("rev-parse", f"{c}^{{tree}}", cwd=WORK)
+                            + salt).encode()).hexdigest()
+        if key in cache:
+            for n, ok, d in cache[key]:
+                record(n.replace("{i}", str(i))
+                       + " (cached: this tree passed before)",
+                       ok, d)
             continue
-        record(f"{name}: patch {i} builds", True, subj, time.time() - s)
-        if "No functional change" not in git("log", "-1", "--format=%b", c,
-                                             cwd=WORK):
-            continue
-        # A patch that says "No functional change" must not grow the code;
-        # a shrink is shown (compilers reallocate registers) but passes.
-        sizes = [(o,) + bloat(base_dir / o, odir / o) for o in CODE_OBJS]
-        grown = [f"{o}: {d:+d} bytes\n{txt}" for o, d, txt in sizes if d > 0]
-        record(f"{name}: patch {i} does not grow the code (bloat-o-meter "
-               "against the base: "
-               + ", ".join(f"{o} {d:+d}" for o, d, _ in sizes) + ")",
-               not grown, "\n".join(grown))
+        found = []
+        gate_patch(t, i, c, len(commits), odir, base_dir, logf,
+                   lambda n, ok, d="", secs=None:
+                   (found.append((n, ok, d)),
+                    record(n.replace("{i}", str(i)), ok, d, secs)))
+        if all(ok for _, ok, _ in found):
+            cache[key] = found
+            cache_file.write_text(json.dumps(cache, indent=1))
+
+
+def gate_patch(t, i, c, n, odir, base_dir, logf, record):
+    """Patch i (commit c) builds; if it changes nothing, code size holds."""
+    name = t["build"]
+    s = time.time()
+    subj = commit_subject(c)
+    git("checkout", "-q", "-f", "--detach", c, cwd=WORK)
+    log(f"{name}: building patch {i}/{n}: {subj}")
+    try:
+        build(t, odir, logf)
+    except Fail as e:
+        record(f"{name}: patch {{i}} builds ({subj})", False, str(e),
+               time.time() - s)
+        return
+    record(f"{name}: patch {{i}} builds", True, subj, time.time() - s)
+    if "No functional change" not in git("log", "-1", "--format=%b", c,
+                                         cwd=WORK):
+        return
+    # A patch that says "No functional change" must not grow the code;
+    # a shrink is shown (compilers reallocate registers) but passes.
+    sizes = [(o,) + bloat(base_dir / o, odir / o) for o in CODE_OBJS]
+    grown = [f"{o}: {d:+d} bytes\n{txt}" for o, d, txt in sizes if d > 0]
+    record(f"{name}: patch {{i}} does not grow the code (bloat-o-meter "
+           "against the base: "
+           + ", ".join(f"{o} {d:+d}" for o, d, _ in sizes) + ")",
+           not grown, "\n".join(grown))
 
 
 def gate_checkpatch(patches, record):
