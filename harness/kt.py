@@ -397,6 +397,14 @@ def initramfs(t, odir):
     return out
 
 
+def added_kunit_suites():
+    """Names of the KUnit suites in files the applied patches add."""
+    files = git("diff", "--name-only", "--diff-filter=A", "base", "HEAD",
+                "--", "*kunit*.c", cwd=WORK).split()
+    return [n for f in files for n in re.findall(
+        r'\.name\s*=\s*"(\w+)"', (WORK / f).read_text())]
+
+
 def vmalloc_cases():
     """Case names in the order of lib/test_vmalloc.c's test_case_array."""
     text = (WORK / "lib" / "test_vmalloc.c").read_text()
@@ -563,6 +571,11 @@ def job(name, t, patches, timeout=None, odir=None):
             t, odir, initrd, out / "console.log", timeout))
         r["tests"] = verdict(evaluate(lines, timed_out, timeout, t),
                              vmalloc_cases())
+        # A KUnit suite the patches add must have reported, or it did not
+        # run (config dropped, init hung): that is a failure, not a "-".
+        for suite in added_kunit_suites():
+            r["tests"].setdefault(f"kunit.{suite}", {
+                "(suite)": ("fail", "no KTAP result: the suite did not run")})
         bad = failed(r["tests"])
         if bad:
             r["error"] = f"{name}: failed: {', '.join(bad[:8])}"
@@ -620,8 +633,8 @@ def cmd_run(names):
 
 # ----------------------------------------------------------- the gates
 
-def commit_subject(c, tree=None):
-    return git("log", "-1", "--format=%s", c, cwd=tree or WORK)
+def commit_subject(c):
+    return git("log", "-1", "--format=%s", c, cwd=WORK)
 
 
 def bloat(old, new):
@@ -973,6 +986,10 @@ def main(argv):
         print(__doc__)
         return 0
     cmd, args = argv[0], argv[1:]
+    # Called from our Makefile: its variables (TARGETS=...) must not reach
+    # the kernel's own makes through MAKEFLAGS.
+    for v in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
+        os.environ.pop(v, None)
     BUILD.mkdir(exist_ok=True)
     lock = open(BUILD / ".lock", "w")
     try:
