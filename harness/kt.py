@@ -684,6 +684,18 @@ def gate_builds(t, patches, record):
         if all(ok for _, ok, _ in found):
             cache[key] = found
             cache_file.write_text(json.dumps(cache, indent=1))
+    return commits[-1]
+
+
+def objs_at(t, rev, odir, logf):
+    """CODE_OBJS as the tree at rev compiles them, copied out of odir."""
+    git("checkout", "-q", "-f", "--detach", rev, cwd=WORK)
+    run(make_args(t, odir) + CODE_OBJS, env=BUILD_ENV, logf=logf)
+    dest = BUILD / "out" / f"{t['build']}-before"
+    for o in CODE_OBJS:
+        (dest / o).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(odir / o, dest / o)
+    return dest
 
 
 def gate_patch(t, i, c, n, odir, base_dir, logf, record):
@@ -691,6 +703,12 @@ def gate_patch(t, i, c, n, odir, base_dir, logf, record):
     name = t["build"]
     s = time.time()
     subj = commit_subject(c)
+    # A patch that says "No functional change" must not grow the code
+    # that the patch before it (the base, for patch 1) built.
+    nfc = "No functional change" in git("log", "-1", "--format=%b", c,
+                                        cwd=WORK)
+    before = base_dir if i == 1 or not nfc else \
+        objs_at(t, f"{c}^", odir, logf)
     git("checkout", "-q", "-f", "--detach", c, cwd=WORK)
     log(f"{name}: building patch {i}/{n}: {subj}")
     try:
@@ -700,15 +718,13 @@ def gate_patch(t, i, c, n, odir, base_dir, logf, record):
                time.time() - s)
         return
     record(f"{name}: patch {{i}} builds", True, subj, time.time() - s)
-    if "No functional change" not in git("log", "-1", "--format=%b", c,
-                                         cwd=WORK):
+    if not nfc:
         return
-    # A patch that says "No functional change" must not grow the code;
-    # a shrink is shown (compilers reallocate registers) but passes.
-    sizes = [(o,) + bloat(base_dir / o, odir / o) for o in CODE_OBJS]
+    # A shrink is shown (compilers reallocate registers) but passes.
+    sizes = [(o,) + bloat(before / o, odir / o) for o in CODE_OBJS]
     grown = [f"{o}: {d:+d} bytes\n{txt}" for o, d, txt in sizes if d > 0]
     record(f"{name}: patch {{i}} does not grow the code (bloat-o-meter "
-           "against the base: "
+           f"against {'the base' if i == 1 else 'the patch before'}: "
            + ", ".join(f"{o} {d:+d}" for o, d, _ in sizes) + ")",
            not grown, "\n".join(grown))
 
@@ -734,52 +750,110 @@ def gate_checkpatch(patches, record):
         record(f"checkpatch --strict {p.name}{note}", not new, "\n".join(new))
 
 
-WARNING = re.compile(r"^(\S+?):\d+(?::\d+)?: (warning|error): (.*)$")
+WARNING = re.compile(r"^(\S+?):(\d+)(?::\d+)?: (warning|error): (.*)$")
+COCCI = re.compile(r"^(\S+?):(\d+):\d+-\d+: (.*)$")
 
 
-def warnings_of(t, odir, objs, logf):
-    """W=1 and sparse (C=2) warnings for objs, without line numbers."""
-    rc, _ = run(make_args(t, odir) + ["W=1", "C=2"] + objs, env=BUILD_ENV,
-             logf=logf, check=False)
-    text = Path(logf).read_text(errors="replace")
-    found = sorted(f"{m.group(1)}: {m.group(2)}: {m.group(3)}"
-                   for m in map(WARNING.match, text.splitlines()) if m)
-    return rc, found
+def findings(text, pattern, fmt):
+    """{finding without its line number: [(file, line)]} from a log."""
+    found = {}
+    for m in map(pattern.match, text.splitlines()):
+        if m:
+            f = os.path.normpath(m.group(1)).replace(str(WORK) + "/", "")
+            found.setdefault(fmt(f, m), []).append((f, m.group(2)))
+    return found
 
 
-def gate_warnings(t, head, record):
-    """W=1 + sparse (C=2) on what the series touches: nothing new."""
-    name = t["build"]
-    odir, base_dir = BUILD / "out" / name, BUILD / "out" / f"{name}-base"
-    git("checkout", "-q", "-f", "--detach", head, cwd=WORK)
+def blame(head, where):
+    """Which patch last changed file:line at head (a new finding's cause)."""
+    f, line = where
+    rc, out = run(["git", "blame", "--porcelain", "-L", f"{line},+1", head,
+                   "--", f], cwd=WORK, check=False)
+    sha = out.split(" ", 1)[0] if rc == 0 else ""
+    if not sha or sha == git("rev-parse", "base", cwd=WORK):
+        return "the base tree"
+    return f'"{commit_subject(sha)}"'
+
+
+def touched_objs(head, odir):
+    """Objects built from .c files the series changes, or that include a
+    header it changes."""
     touched = git("diff", "--name-only", "base", head, cwd=WORK).split()
     srcs = {f for f in touched if f.endswith(".c")}
     for h in (f for f in touched if f.endswith(".h")):
         srcs.update(git("grep", "-l", f'#include.*[</"]{Path(h).name}[>"]',
                         "--", "*.c", cwd=WORK, check=False).split())
-    objs = sorted(f[:-2] + ".o" for f in srcs
+    return sorted(f[:-2] + ".o" for f in srcs
                   if (odir / (f[:-2] + ".o")).exists())
+
+
+def gate_new_findings(t, head, record, what, extra, pattern, fmt):
+    """Build touched objects of base and series with extra make arguments
+    (W=1 C=2, or coccicheck as the checker); fail on findings the base
+    does not have, naming the patch that brought each."""
+    name = t["build"]
+    odir, base_dir = BUILD / "out" / name, BUILD / "out" / f"{name}-base"
+    git("checkout", "-q", "-f", "--detach", head, cwd=WORK)
+    objs = touched_objs(head, odir)
     if not objs:
-        record(f"{name}: W=1 + sparse", None,
+        record(f"{name}: {what}", None,
                "the series touches no object this target builds")
         return
     s = time.time()
     found = {}
+    slug = re.sub(r"\W+", "-", what.split(" (")[0]).strip("-").lower()
     for label, rev, d in (("base", "base", base_dir), ("series", head, odir)):
         git("checkout", "-q", "-f", "--detach", rev, cwd=WORK)
-        logf = RESULTS / f"{name}-warnings-{label}.log"
-        logf.unlink(missing_ok=True)
         have = [o for o in objs if (WORK / (o[:-2] + ".c")).exists()]
-        rc, found[label] = warnings_of(t, d, have, logf)
+        # The base's findings only change with the base, config and objects.
+        key = hashlib.sha1(repr([git("rev-parse", "base^{tree}"), extra,
+                                 have, sorted(t.items()),
+                                 (TOP / "config/common.config").read_text()])
+                           .encode()).hexdigest()
+        cache_file = BUILD / "cache" / f"{name}-{slug}-base.json"
+        if label == "base" and cache_file.exists() and \
+                json.loads(cache_file.read_text())["key"] == key:
+            found[label] = json.loads(cache_file.read_text())["found"]
+            continue
+        logf = RESULTS / f"{name}-{slug}-{label}.log"
+        logf.unlink(missing_ok=True)
+        rc, _ = run(make_args(t, d) + extra + have, env=BUILD_ENV, logf=logf,
+                    check=False)
         if rc:
-            record(f"{name}: W=1 + sparse build of {label}", False,
+            record(f"{name}: {what} build of {label}", False,
                    f"make failed, see {rel(logf)}")
             return
+        found[label] = findings(logf.read_text(errors="replace"), pattern,
+                                fmt)
+        if label == "base":
+            cache_file.parent.mkdir(exist_ok=True)
+            cache_file.write_text(json.dumps({"key": key,
+                                              "found": found[label]}))
     git("checkout", "-q", "-f", "--detach", head, cwd=WORK)
-    new = list((Counter(found["series"]) - Counter(found["base"])).elements())
-    record(f"{name}: W=1 + sparse on {' '.join(objs)}: {len(new)} new "
-           f"({len(found['base'])} in base)", not new, "\n".join(new),
-           time.time() - s)
+    new = []
+    for k, where in found["series"].items():
+        extra_n = len(where) - len(found["base"].get(k, []))
+        if extra_n > 0:
+            new.append(f"{k} (x{extra_n}; from {blame(head, where[-1])})")
+    n_base = sum(map(len, found["base"].values()))
+    record(f"{name}: {what} on {' '.join(objs)}: {len(new)} new "
+           f"({n_base} in base)", not new, "\n".join(new), time.time() - s)
+
+
+def gate_warnings(t, head, record):
+    """W=1 + sparse (C=2) on what the series touches: nothing new."""
+    gate_new_findings(t, head, record, "W=1 + sparse", ["W=1", "C=2"],
+                      WARNING, lambda f, m: f"{f}: {m.group(3)}: "
+                      f"{m.group(4)}")
+
+
+def gate_cocci(t, head, record):
+    """make coccicheck MODE=report (every script, the series' own too) on
+    the files the series touches: nothing new."""
+    gate_new_findings(t, head, record, "coccicheck MODE=report",
+                      ["C=2", f"CHECK={WORK}/scripts/coccicheck",
+                       "MODE=report"], COCCI,
+                      lambda f, m: f"{f}: {m.group(3)}")
 
 
 def gate_docs(head, record):
@@ -860,7 +934,39 @@ def fixture_expect(p):
     tmo = re.search(r"^Expect-timeout: (\d+)$", text, re.M)
     target = re.search(r"^Expect-target: (\S+)$", text, re.M)
     return (expects, int(tmo.group(1)) if tmo else None,
-            target.group(1) if target else "x86_64")
+            target.group(1).split() if target else ["x86_64"])
+
+
+def fixture_gates(f, expects, targets, patches):
+    """Run the gates that a fixture names (gate.NAME) on the series plus
+    the fixture: [(check, ok, detail)] as they would be recorded."""
+    out = []
+
+    def rec(name, ok, detail="", secs=None):
+        out.append((name, ok, detail))
+
+    try:
+        commits = apply(worktree(), patches + [f], env=HARNESS_GIT)
+    except Fail as e:
+        return [("apply", False, str(e))]
+    head, n = commits[-1], len(commits)
+    want = {c[len("gate."):] for c, _ in expects}
+    ts = [load_target(x) for x in targets]
+    if "checkpatch" in want:
+        gate_checkpatch([f], rec)
+    if "builds" in want:            # and the code size, if it says so
+        for t in ts:
+            out_dir = BUILD / "out" / t["build"]
+            logf = RESULTS / f"fixture-{f.stem}-{t['build']}.log"
+            logf.unlink(missing_ok=True)
+            gate_patch(t, n, head, n, out_dir, Path(f"{out_dir}-base"), logf,
+                       lambda m, ok, d="", secs=None:
+                       rec(m.replace("{i}", str(n)), ok, d))
+    if "warnings" in want:
+        gate_warnings(ts[0], head, rec)
+    if "coccicheck" in want:
+        gate_cocci(ts[0], head, rec)
+    return out
 
 
 def caught(r, check, pattern):
@@ -921,11 +1027,11 @@ def cmd_check(names):
     for n in names:                 # targets that share a kernel build
         builds.setdefault(load_target(n)["build"], load_target(n))
     for t in builds.values():
-        gate_builds(t, patches, record)
-        head = git("rev-parse", "HEAD", cwd=WORK)
+        head = gate_builds(t, patches, record)
         gate_warnings(t, head, record)
     # The patches themselves.
     stage_start = time.time()
+    gate_cocci(next(iter(builds.values())), head, record)
     gate_checkpatch(patches, record)
     gate_maintainers(head, patches, record)
     gate_header(load_target(names[0]), head, record)
@@ -949,24 +1055,44 @@ def cmd_check(names):
         record(f"{n}: series applied, built, booted, tested"
                + (f" ({len(pre)} pre-existing failures)" if pre else ""),
                ok, detail.strip(), r["seconds"])
-    # The harness itself: each known-bad fixture must be caught.
+    # The harness itself: each known-bad fixture must be caught, by the
+    # boot checks it names or by the gates (gate.NAME) it names.
     for f in sorted((TOP / "tests" / "fixtures").glob("*.patch")):
-        expects, tmo, target = fixture_expect(f)
-        if target not in names:
-            record(f"fixture {f.stem}: its target {target} is not in this "
-                   "run", None)
+        expects, tmo, targets = fixture_expect(f)
+        missing = [x for x in targets if x not in names]
+        if missing:
+            record(f"fixture {f.stem}: its target {' '.join(missing)} is "
+                   "not in this run", None)
             continue
-        r = job(f"fixture-{f.stem}", load_target(target), patches + [f],
-                timeout=tmo)
-        row = summary_row(r)
-        row[1] = "caught" if all(caught(r, c, p) for c, p in expects) \
-            else "MISSED"
-        rows.append(row)
-        for check, pattern in expects:
-            record(f"fixture {f.stem}: caught by {check}",
-                   caught(r, check, pattern),
-                   f"expected {check} to fail matching /{pattern}/; got: "
-                   f"{r['error']}", r["seconds"])
+        booted = [(c, p) for c, p in expects if not c.startswith("gate.")]
+        gated = [(c, p) for c, p in expects if c.startswith("gate.")]
+        if booted:
+            r = job(f"fixture-{f.stem}", load_target(targets[0]),
+                    patches + [f], timeout=tmo)
+            row = summary_row(r)
+            row[1] = "caught" if all(caught(r, c, p) for c, p in booted) \
+                else "MISSED"
+            rows.append(row)
+            for check, pattern in booted:
+                record(f"fixture {f.stem}: caught by {check}",
+                       caught(r, check, pattern),
+                       f"expected {check} to fail matching /{pattern}/; got: "
+                       f"{r['error']}", r["seconds"])
+        if gated:
+            s = time.time()
+            log(f"fixture {f.stem}: running "
+                + ", ".join(sorted({c for c, _ in gated})))
+            out = fixture_gates(f, gated, targets, patches)
+            for check, pattern in gated:
+                hit = [n for n, ok, d in out if ok is False and
+                       re.search(pattern, f"{n}\n{d}", re.S)]
+                got = "\n".join(f"{'FAIL' if ok is False else 'pass'} {n}"
+                                f"{': ' + d if d and ok is False else ''}"
+                                for n, ok, d in out)
+                record(f"fixture {f.stem}: caught by {check}"
+                       + (f" ({hit[0]})" if hit else ""), bool(hit),
+                       "" if hit else f"expected a failure matching "
+                       f"/{pattern}/; got:\n{got}", time.time() - s)
     print()
     print(table(rows))
     word = {True: "pass", False: "fail", None: "skip"}
