@@ -633,6 +633,14 @@ def cmd_run(names):
 
 # ----------------------------------------------------------- the gates
 
+def cache_key(*parts):
+    """A key for a result that holds while parts, the common kconfig
+    fragment and this harness do."""
+    return hashlib.sha1(repr([*parts, (TOP / "config/common.config")
+                              .read_text(), Path(__file__).read_text()])
+                        .encode()).hexdigest()
+
+
 def commit_subject(c):
     return git("log", "-1", "--format=%s", c, cwd=WORK)
 
@@ -664,12 +672,9 @@ def gate_builds(t, patches, record):
     cache_file = BUILD / "cache" / f"{name}.json"
     cache_file.parent.mkdir(exist_ok=True)
     cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
-    salt = hashlib.sha1(((TOP / "config" / "common.config").read_text()
-                         + repr(sorted(t.items()))
-                         + Path(__file__).read_text()).encode()).hexdigest()
     for i, c in enumerate(commits, 1):
-        key = hashlib.sha1((git("rev-parse", f"{c}^{{tree}}", cwd=WORK)
-                            + salt).encode()).hexdigest()
+        key = cache_key(git("rev-parse", f"{c}^{{tree}}", cwd=WORK),
+                        sorted(t.items()))
         if key in cache:
             for n, ok, d in cache[key]:
                 record(n.replace("{i}", str(i))
@@ -828,10 +833,8 @@ def gate_new_findings(t, head, record, what, extra, pattern, fmt,
         # to /dev/null.)
         args = [a for a in make_args(t, d) if a != "-s"] + extra + have
         # The base's findings only change with the base, config and command.
-        key = hashlib.sha1(repr([git("rev-parse", "base^{tree}"), args,
-                                 sorted(t.items()),
-                                 (TOP / "config/common.config").read_text()])
-                           .encode()).hexdigest()
+        key = cache_key(git("rev-parse", "base^{tree}"), args,
+                        sorted(t.items()))
         cache_file = BUILD / "cache" / f"{name}-{slug}-base.json"
         if label == "base" and cache_file.exists() and \
                 json.loads(cache_file.read_text())["key"] == key:
@@ -1019,11 +1022,9 @@ def caught(r, check, pattern):
 def base_job(n, t):
     """The unpatched base booted on target n.  Its result depends only on
     the base tree, the configs and the harness: reuse it while they hold."""
-    key = hashlib.sha1("".join(
-        [git("rev-parse", "base^{tree}"), repr(sorted(t.items()))]
-        + [(TOP / f).read_text() for f in
-           ("config/common.config", "guest/init", "guest/init-nolibc.c",
-            "harness/kt.py")]).encode()).hexdigest()
+    key = cache_key(git("rev-parse", "base^{tree}"), sorted(t.items()),
+                    (TOP / "guest/init").read_text(),
+                    (TOP / "guest/init-nolibc.c").read_text())
     cache_file = BUILD / "cache" / f"{n}-base-job.json"
     if cache_file.exists():
         r = json.loads(cache_file.read_text())
