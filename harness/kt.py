@@ -8,6 +8,7 @@
 
 Everything generated lands under build/.  Exit status is non-zero on failure.
 """
+import concurrent.futures
 import fcntl
 import hashlib
 import json
@@ -144,20 +145,38 @@ def patches_in(d):
                   if not p.name.startswith("0000-"))
 
 
-def apply(tree, patches, env=None):
-    """Reset tree to base and git-am each patch; name the one that fails."""
+def apply(tree, patches, env=None, reuse=True):
+    """Check out base plus each patch, git-am'd; name the one that fails.
+
+    With reuse, a patch already applied on the same parent commit is not
+    applied again: its commit is kept under refs/kt/am/.  Moving straight
+    from one series to the next rewrites only the files that differ, so
+    the next build recompiles only those."""
     git("am", "--abort", cwd=tree, check=False)
-    git("checkout", "-q", "-f", "--detach", "base", cwd=tree)
+    cur = git("rev-parse", "base", cwd=tree)
+    commits = []
     for p in patches:
-        rc, out = run(["git", "am", "-q", str(p)], cwd=tree, env=env,
-                      check=False)
-        if rc:
-            git("am", "--abort", cwd=tree, check=False)
-            files = re.findall(r"^error: (?:patch failed: )?(\S+?):", out,
-                               re.M)
-            raise Fail(f"{rel(p)} does not apply to {rel(tree)}: "
-                       f"{', '.join(dict.fromkeys(files)) or out.strip()}")
-    return git("rev-list", "--reverse", "base..HEAD", cwd=tree).split()
+        ref = "refs/kt/am/" + hashlib.sha1(
+            cur.encode() + b"\0" + p.read_bytes()).hexdigest()
+        done = reuse and git("rev-parse", "-q", "--verify", ref, cwd=tree,
+                             check=False)
+        if not done:
+            git("checkout", "-q", "-f", "--detach", cur, cwd=tree)
+            rc, out = run(["git", "am", "-q", str(p)], cwd=tree, env=env,
+                          check=False)
+            if rc:
+                git("am", "--abort", cwd=tree, check=False)
+                files = re.findall(r"^error: (?:patch failed: )?(\S+?):",
+                                   out, re.M)
+                raise Fail(f"{rel(p)} does not apply to {rel(tree)}: "
+                           f"{', '.join(dict.fromkeys(files)) or out.strip()}")
+            done = git("rev-parse", "HEAD", cwd=tree)
+            if reuse:
+                git("update-ref", ref, done, cwd=tree)
+        cur = done
+        commits.append(cur)
+    git("checkout", "-q", "-f", "--detach", cur, cwd=tree)
+    return commits
 
 
 def rel(p):
@@ -180,7 +199,7 @@ def cmd_tree():
     identity = {} if git("config", "user.email", check=False) else HARNESS_GIT
     if git("status", "--porcelain", "-uno"):
         raise Fail(f"{rel(SRC)} has uncommitted changes: commit or drop them")
-    commits = apply(SRC, patches_in(SERIES), env=identity)
+    commits = apply(SRC, patches_in(SERIES), env=identity, reuse=False)
     git("checkout", "-q", "-B", "series")
     log(f"tree: {rel(SRC)} is on branch 'series', {len(commits)} patches "
         "on 'base'; edit, commit, then 'make export'")
@@ -413,12 +432,12 @@ def vmalloc_cases():
     return re.findall(r'\{\s*"(\w+)"', body)
 
 
-def boot(t, odir, initrd, console_log, timeout):
+def boot(t, image, initrd, console_log, timeout):
     """Boot under QEMU (TCG); return (console lines, timed_out)."""
     append = f"console={t['console']} panic=-1 oops=panic {t['cmdline']}"
     cmd = t["qemu"] + ["-accel", "tcg", "-smp", "1", "-display", "none",
                        "-serial", "stdio", "-monitor", "none", "-no-reboot",
-                       "-kernel", str(odir / t["image"]),
+                       "-kernel", str(image),
                        "-initrd", str(initrd), "-append", append.strip()]
     lines = []
     with open(console_log, "w") as f:
@@ -542,8 +561,12 @@ def failed(tests):
 
 # ------------------------------------------------------------- one job
 
-def job(name, t, patches, timeout=None, odir=None):
-    """Apply, build, boot, test one target; write build/results/NAME/."""
+def job(name, t, patches, timeout=None, odir=None, boots=None):
+    """Apply, build, boot, test one target; write build/results/NAME/.
+
+    The tree is applied and built here.  With boots (an executor), the
+    guest boots there while the caller builds the next one: the result is
+    then a Future."""
     out = RESULTS / name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -562,31 +585,52 @@ def job(name, t, patches, timeout=None, odir=None):
         finally:
             r["stages"][what] = round(time.time() - s, 1)
             log(f"{name}: {what} done in {r['stages'][what]:.0f}s")
+
+    def finish():
+        r["seconds"] = round(time.time() - t0, 1)
+        as_json = dict(r, tests={
+            s: {c: {"result": v, "detail": d} for c, (v, d) in cases.items()}
+            for s, cases in r["tests"].items()})
+        (out / "results.json").write_text(json.dumps(as_json, indent=1)
+                                          + "\n")
+        return r
     try:
         stage("apply", lambda: apply(worktree(), patches, env=HARNESS_GIT))
         r["build"] = stage("build",
                            lambda: build(t, odir, out / "build.log"))
-        initrd = initramfs(t, odir)
-        lines, timed_out = stage("boot+test", lambda: boot(
-            t, odir, initrd, out / "console.log", timeout))
-        r["tests"] = verdict(evaluate(lines, timed_out, timeout, t),
-                             vmalloc_cases())
+        # The guest gets copies: the next build replaces odir's.
+        image, initrd = out / Path(t["image"]).name, out / "initramfs.cpio"
+        shutil.copy(odir / t["image"], image)
+        shutil.move(initramfs(t, odir), initrd)
+        cases, suites = vmalloc_cases(), added_kunit_suites()
+    except Fail as e:
+        r["error"] = str(e)
+        return done_future(finish()) if boots else finish()
+
+    def guest():
+        try:
+            lines, timed_out = stage("boot+test", lambda: boot(
+                t, image, initrd, out / "console.log", timeout))
+        finally:
+            image.unlink()
+            initrd.unlink()
+        r["tests"] = verdict(evaluate(lines, timed_out, timeout, t), cases)
         # A KUnit suite the patches add must have reported, or it did not
         # run (config dropped, init hung): that is a failure, not a "-".
-        for suite in added_kunit_suites():
+        for suite in suites:
             r["tests"].setdefault(f"kunit.{suite}", {
                 "(suite)": ("fail", "no KTAP result: the suite did not run")})
         bad = failed(r["tests"])
         if bad:
             r["error"] = f"{name}: failed: {', '.join(bad[:8])}"
-    except Fail as e:
-        r["error"] = str(e)
-    r["seconds"] = round(time.time() - t0, 1)
-    as_json = dict(r, tests={
-        s: {c: {"result": v, "detail": d} for c, (v, d) in cases.items()}
-        for s, cases in r["tests"].items()})
-    (out / "results.json").write_text(json.dumps(as_json, indent=1) + "\n")
-    return r
+        return finish()
+    return boots.submit(guest) if boots else guest()
+
+
+def done_future(result):
+    f = concurrent.futures.Future()
+    f.set_result(result)
+    return f
 
 
 def summary_row(r):
@@ -810,11 +854,15 @@ def touched_objs(head, odir, since="base"):
 
 
 def gate_new_findings(t, head, record, what, extra, pattern, fmt,
-                      since="base"):
+                      since="base", each=False):
     """Build the objects changed since a commit (the base: all the series
     touches), in base and at head, with extra make arguments (W=1 C=2, or
     coccicheck as the checker); fail on findings the base does not have,
-    naming the patch that brought each."""
+    naming the patch that brought each.
+
+    The findings are kept while the sources (the objects', any header the
+    series changes, scripts/) and the command hold.  With each, every
+    object is checked and kept on its own: touching one file checks one."""
     name = t["build"]
     odir, base_dir = BUILD / "out" / name, BUILD / "out" / f"{name}-base"
     git("checkout", "-q", "-f", "--detach", head, cwd=WORK)
@@ -824,35 +872,41 @@ def gate_new_findings(t, head, record, what, extra, pattern, fmt,
                "the series touches no object this target builds")
         return
     s = time.time()
-    found = {}
+    found = {"base": {}, "series": {}}
     slug = re.sub(r"\W+", "-", what.split(" (")[0]).strip("-").lower()
+    cache_file = BUILD / "cache" / f"{name}-{slug}.json"
+    cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+    # (a checker's script, e.g. COCCI=, is a source too)
+    scripts = [Path(a.split("=", 1)[1]).read_text() for a in extra
+               if a.startswith("COCCI=")]
     for label, rev, d in (("base", "base", base_dir), ("series", head, odir)):
         git("checkout", "-q", "-f", "--detach", rev, cwd=WORK)
         have = [o for o in objs if (WORK / (o[:-2] + ".c")).exists()]
-        # (make -s would send the checker's stdout, coccicheck's reports,
-        # to /dev/null.)
-        args = [a for a in make_args(t, d) if a != "-s"] + extra + have
-        # The base's findings only change with the base, config and command.
-        key = cache_key(git("rev-parse", "base^{tree}"), args,
-                        sorted(t.items()))
-        cache_file = BUILD / "cache" / f"{name}-{slug}-base.json"
-        if label == "base" and cache_file.exists() and \
-                json.loads(cache_file.read_text())["key"] == key:
-            found[label] = json.loads(cache_file.read_text())["found"]
-            continue
+        headers = git("diff", "base", rev, "--", "*.h", cwd=WORK)
         logf = RESULTS / f"{name}-{slug}-{label}.log"
         logf.unlink(missing_ok=True)
-        rc, _ = run(args, env=BUILD_ENV, logf=logf, check=False)
-        if rc:
-            record(f"{name}: {what} build of {label}", False,
-                   f"make failed, see {rel(logf)}")
-            return
-        found[label] = findings(logf.read_text(errors="replace"), pattern,
-                                fmt)
-        if label == "base":
-            cache_file.parent.mkdir(exist_ok=True)
-            cache_file.write_text(json.dumps({"key": key,
-                                              "found": found[label]}))
+        for group in ([[o] for o in have] if each else [have]):
+            # (make -s would send the checker's stdout, coccicheck's
+            # reports, to /dev/null.)
+            args = [a for a in make_args(t, d) if a != "-s"] + extra + group
+            key = cache_key(args, sorted(t.items()), headers, scripts,
+                            git("rev-parse", f"{rev}:scripts"),
+                            [git("rev-parse", f"{rev}:{o[:-2]}.c")
+                             for o in group])
+            if key not in cache:
+                for o in group:     # compile them again: warnings show
+                    (d / o).unlink(missing_ok=True)
+                rc, _ = run(args, env=BUILD_ENV, logf=logf, check=False)
+                if rc:
+                    record(f"{name}: {what} build of {label}", False,
+                           f"make failed, see {rel(logf)}")
+                    return
+                cache[key] = findings(logf.read_text(errors="replace"),
+                                      pattern, fmt)
+                cache_file.parent.mkdir(exist_ok=True)
+                cache_file.write_text(json.dumps(cache))
+            for k, where in cache[key].items():
+                found[label].setdefault(k, []).extend(map(tuple, where))
     git("checkout", "-q", "-f", "--detach", head, cwd=WORK)
     new = []
     for k, where in found["series"].items():
@@ -880,7 +934,7 @@ def gate_cocci(t, head, record, since="base", cocci=None):
                       + (f" COCCI={Path(cocci).name}" if cocci else ""),
                       ["C=2", f"CHECK={WORK}/scripts/coccicheck",
                        "MODE=report"] + ([f"COCCI={cocci}"] if cocci else []),
-                      COCCI, key, since)
+                      COCCI, key, since, each=True)
 
 
 def gate_docs(head, record):
@@ -1019,9 +1073,10 @@ def caught(r, check, pattern):
     return res == "fail" and bool(re.search(pattern, detail, re.S))
 
 
-def base_job(n, t):
-    """The unpatched base booted on target n.  Its result depends only on
-    the base tree, the configs and the harness: reuse it while they hold."""
+def base_job(n, t, boots):
+    """The unpatched base booted on target n (a Future).  Its result
+    depends only on the base tree, the configs and the harness: reuse it
+    while they hold."""
     key = cache_key(git("rev-parse", "base^{tree}"), sorted(t.items()),
                     (TOP / "guest/init").read_text(),
                     (TOP / "guest/init-nolibc.c").read_text())
@@ -1032,15 +1087,30 @@ def base_job(n, t):
             r["tests"] = {s: {c: tuple(v) for c, v in cases.items()}
                           for s, cases in r["tests"].items()}
             r["job"] += " (cached)"
-            return r
-    r = job(f"{n}-base", t, [], odir=BUILD / "out" / f"{t['build']}-base")
-    if not r["error"]:
-        cache_file.parent.mkdir(exist_ok=True)
-        cache_file.write_text(json.dumps(dict(r, key=key)))
-    return r
+            return done_future(r)
+
+    def keep(f):
+        r = f.result()
+        if not r["error"]:
+            cache_file.parent.mkdir(exist_ok=True)
+            cache_file.write_text(json.dumps(dict(r, key=key)))
+    f = job(f"{n}-base", t, [], odir=BUILD / "out" / f"{t['build']}-base",
+            boots=boots)
+    f.add_done_callback(keep)
+    return f
 
 
 def cmd_check(names):
+    # The guests boot in the background (TCG runs on one core), one per
+    # core, while the next tree builds in the foreground.
+    boots = concurrent.futures.ThreadPoolExecutor(max_workers=int(JOBS))
+    try:
+        return check_all(names, boots)
+    finally:
+        boots.shutdown(cancel_futures=True)
+
+
+def check_all(names, boots):
     t_start = time.time()
     base_tree()
     patches = patches_in(SERIES)
@@ -1055,43 +1125,38 @@ def cmd_check(names):
         if ok is not True and detail:
             print("      " + detail.strip().replace("\n", "\n      "))
 
+    def stage_done(what, since):
+        log(f"check: {what} took {time.time() - since:.0f}s")
+
     RESULTS.mkdir(parents=True, exist_ok=True)
     # The series on each target: every patch builds, code size, warnings.
+    # Then the targets of that build boot, unpatched and with the series
+    # applied (a failure that the base has too is pre-existing), while
+    # the next target builds.
+    s = time.time()
     head = None
-    builds = {}
+    builds, jobs = {}, []
     for n in names:                 # targets that share a kernel build
         builds.setdefault(load_target(n)["build"], load_target(n))
-    for t in builds.values():
+    for b, t in builds.items():
         head = gate_builds(t, patches, record)
         gate_warnings(t, head, record)
+        jobs += [(n, base_job(n, load_target(n), boots),
+                  job(n, load_target(n), patches, boots=boots))
+                 for n in names if load_target(n)["build"] == b]
+    stage_done("builds of every patch, bloat, W=1 + sparse", s)
     # The patches themselves.
-    stage_start = time.time()
+    s = time.time()
     gate_cocci(next(iter(builds.values())), head, record)
     gate_checkpatch(patches, record)
     gate_maintainers(head, patches, record)
     gate_header(load_target(names[0]), head, record)
     gate_docs(head, record)
-    log(f"check: patch gates took {time.time() - stage_start:.0f}s")
-    # Boot and test each target, unpatched and with the series applied: a
-    # failure that the base has too is reported as pre-existing.
-    for n in names:
-        t = load_target(n)
-        b = base_job(n, t)
-        r = job(n, t, patches)
-        rows += [summary_row(b), summary_row(r)]
-        old_fails = set(failed(b["tests"]))
-        new_fails = [f for f in failed(r["tests"]) if f not in old_fails]
-        pre = [f for f in failed(r["tests"]) if f in old_fails]
-        ok = bool(r["tests"]) and not new_fails
-        detail = r["error"] or ""
-        if pre:
-            detail += "\npre-existing (the base fails them too): " + \
-                ", ".join(pre)
-        record(f"{n}: series applied, built, booted, tested"
-               + (f" ({len(pre)} pre-existing failures)" if pre else ""),
-               ok, detail.strip(), r["seconds"])
+    stage_done("patch gates", s)
     # The harness itself: each known-bad fixture must be caught, by the
     # boot checks it names or by the gates (gate.NAME) it names.
+    s = time.time()
+    fixtures = []
     for f in sorted((TOP / "tests" / "fixtures").glob("*.patch")):
         expects, tmo, targets = fixture_expect(f)
         missing = [x for x in targets if x not in names]
@@ -1102,19 +1167,11 @@ def cmd_check(names):
         booted = [(c, p) for c, p in expects if not c.startswith("gate.")]
         gated = [(c, p) for c, p in expects if c.startswith("gate.")]
         if booted:
-            r = job(f"fixture-{f.stem}", load_target(targets[0]),
-                    patches + [f], timeout=tmo)
-            row = summary_row(r)
-            row[1] = "caught" if all(caught(r, c, p) for c, p in booted) \
-                else "MISSED"
-            rows.append(row)
-            for check, pattern in booted:
-                record(f"fixture {f.stem}: caught by {check}",
-                       caught(r, check, pattern),
-                       f"expected {check} to fail matching /{pattern}/; got: "
-                       f"{r['error']}", r["seconds"])
+            fixtures.append((f, booted, job(
+                f"fixture-{f.stem}", load_target(targets[0]), patches + [f],
+                timeout=tmo, boots=boots)))
         if gated:
-            s = time.time()
+            fs = time.time()
             log(f"fixture {f.stem}: running "
                 + ", ".join(sorted({c for c, _ in gated})))
             out = fixture_gates(f, gated, targets, patches)
@@ -1127,7 +1184,36 @@ def cmd_check(names):
                 record(f"fixture {f.stem}: caught by {check}"
                        + (f" ({hit[0]})" if hit else ""), bool(hit),
                        "" if hit else f"expected a failure matching "
-                       f"/{pattern}/; got:\n{got}", time.time() - s)
+                       f"/{pattern}/; got:\n{got}", time.time() - fs)
+    stage_done("fixture builds and gates", s)
+    s = time.time()
+    log("check: all trees built; waiting for the guests")
+    for n, b, r in jobs:
+        b, r = b.result(), r.result()
+        rows += [summary_row(b), summary_row(r)]
+        old_fails = set(failed(b["tests"]))
+        new_fails = [f for f in failed(r["tests"]) if f not in old_fails]
+        pre = [f for f in failed(r["tests"]) if f in old_fails]
+        ok = bool(r["tests"]) and not new_fails
+        detail = r["error"] or ""
+        if pre:
+            detail += "\npre-existing (the base fails them too): " + \
+                ", ".join(pre)
+        record(f"{n}: series applied, built, booted, tested"
+               + (f" ({len(pre)} pre-existing failures)" if pre else ""),
+               ok, detail.strip(), r["seconds"])
+    for f, booted, r in fixtures:
+        r = r.result()
+        row = summary_row(r)
+        row[1] = "caught" if all(caught(r, c, p) for c, p in booted) \
+            else "MISSED"
+        rows.append(row)
+        for check, pattern in booted:
+            record(f"fixture {f.stem}: caught by {check}",
+                   caught(r, check, pattern),
+                   f"expected {check} to fail matching /{pattern}/; got: "
+                   f"{r['error']}", r["seconds"])
+    stage_done("waiting for the last guests", s)
     print()
     print(table(rows))
     word = {True: "pass", False: "fail", None: "skip"}
