@@ -26,7 +26,7 @@ TOP = Path(__file__).resolve().parent.parent
 BUILD = TOP / "build"
 KVER = os.environ.get("KVER", "6.12")
 SRC = BUILD / "src" / KVER          # the tree a developer edits
-WORK = BUILD / "work" / KVER        # the harness's own checkout (a worktree)
+SECOND = BUILD / "builder2"         # check's second builder: work/, out/
 SERIES = TOP / "series" / KVER
 RESULTS = BUILD / "results"
 JOBS = str(os.cpu_count() or 2)
@@ -114,7 +114,8 @@ def base_tree():
     log(f"tree: unpacking {tarball.name} ({pkg} {version}) into {SRC}")
     t0 = time.time()
     shutil.rmtree(SRC, ignore_errors=True)
-    shutil.rmtree(WORK, ignore_errors=True)
+    for d in (BUILD / "work", SECOND / "work"):
+        shutil.rmtree(d, ignore_errors=True)
     tmp = BUILD / "src" / "unpack.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -184,14 +185,34 @@ def rel(p):
     return str(p.relative_to(TOP)) if p.is_relative_to(TOP) else str(p)
 
 
+_thread = threading.local()
+
+
+def root():
+    """Where this thread's checkout and kernel builds live: build/, or
+    build/builder2/ for check's second builder.  The layout is the same,
+    so the compiler sees the same relative paths and ccache hits."""
+    return getattr(_thread, "root", BUILD)
+
+
+def work():
+    """The harness's checkout (a git worktree)."""
+    return root() / "work" / KVER
+
+
+def outs():
+    """Kernel build directories, built from work() only."""
+    return root() / "out"
+
+
 def worktree():
     """The harness's checkout, separate from the tree a developer edits."""
-    if not (WORK / ".git").exists():
-        shutil.rmtree(WORK, ignore_errors=True)
+    if not (work() / ".git").exists():
+        shutil.rmtree(work(), ignore_errors=True)
         git("worktree", "prune")
-        log(f"tree: checking out a work tree in {rel(WORK)}")
-        git("worktree", "add", "-q", "--detach", str(WORK), "base")
-    return WORK
+        log(f"tree: checking out a work tree in {rel(work())}")
+        git("worktree", "add", "-q", "--detach", str(work()), "base")
+    return work()
 
 
 def cmd_tree():
@@ -272,8 +293,8 @@ def make_args(t, odir):
     # CCACHE_BASEDIR (cache hits from any clone) hands gcc the source as a
     # path relative to odir, which Kbuild's absolute -fmacro-prefix-map
     # misses: strip that prefix too, so __FILE__ stays "mm/vmalloc.c".
-    rel_src = os.path.relpath(WORK, odir)
-    return ["make", "-s", "-C", str(WORK), f"O={odir}", f"ARCH={t['arch']}",
+    rel_src = os.path.relpath(work(), odir)
+    return ["make", "-s", "-C", str(work()), f"O={odir}", f"ARCH={t['arch']}",
             f"CROSS_COMPILE={t['cross_compile']}", f"CC={cc}",
             "HOSTCC=ccache gcc", f"KCFLAGS=-fmacro-prefix-map={rel_src}/=",
             f"-j{JOBS}"]
@@ -283,7 +304,7 @@ def in_tree(line):
     """Does the tree being built know the symbol of 'CONFIG_X=...'?"""
     sym = line.split("=")[0][len("CONFIG_"):]
     rc, _ = run(["git", "grep", "-q", "-E", f"^(menu)?config {sym}$", "--",
-                 "*Kconfig*"], cwd=WORK, check=False)
+                 "*Kconfig*"], cwd=work(), check=False)
     return rc == 0
 
 
@@ -306,9 +327,9 @@ def kconfig(t, odir, logf):
     run(make_args(t, odir) + ["tinyconfig"], env=BUILD_ENV, logf=logf)
     frag_tmp = odir / "kt.fragment.in"
     frag_tmp.write_text(frag)
-    run([str(WORK / "scripts/kconfig/merge_config.sh"), "-m", "-O",
+    run([str(work() / "scripts/kconfig/merge_config.sh"), "-m", "-O",
          str(odir), str(odir / ".config"), str(frag_tmp)],
-        cwd=WORK, env=dict(BUILD_ENV, ARCH=t["arch"]), logf=logf)
+        cwd=work(), env=dict(BUILD_ENV, ARCH=t["arch"]), logf=logf)
     run(make_args(t, odir) + ["olddefconfig"], env=BUILD_ENV, logf=logf)
     have = set((odir / ".config").read_text().splitlines())
     for line in want:
@@ -318,29 +339,18 @@ def kconfig(t, odir, logf):
     fragf.write_text(frag)
 
 
-def ccache_stats():
-    _, out = run(["ccache", "--print-stats"], check=False)
-    s = dict(l.split("\t", 1) for l in out.splitlines() if "\t" in l)
-    hits = sum(int(s.get(k, 0)) for k in
-               ("direct_cache_hit", "preprocessed_cache_hit"))
-    return hits, int(s.get("cache_miss", 0))
-
-
 def build(t, odir, logf):
     """Configure and build kernel + modules; install modules in odir/mods."""
     kconfig(t, odir, logf)
-    h0, m0 = ccache_stats()
     run(make_args(t, odir), env=BUILD_ENV, logf=logf)
     mods = odir / "mods"
     shutil.rmtree(mods, ignore_errors=True)
     run(make_args(t, odir) + ["modules_install", f"INSTALL_MOD_PATH={mods}",
                               "INSTALL_MOD_STRIP=1"],
         env=BUILD_ENV, logf=logf)
-    h1, m1 = ccache_stats()
     warnings = sum(1 for l in open(logf, errors="replace")
                    if re.search(r": warning:", l))
-    return {"ccache_hits": h1 - h0, "ccache_misses": m1 - m0,
-            "warnings": warnings,
+    return {"warnings": warnings,
             "image_bytes": (odir / t["image"]).stat().st_size}
 
 
@@ -383,7 +393,7 @@ def nolibc_init(t, odir, dest):
     run(make_args(t, odir) + ["headers"], env=BUILD_ENV)
     run([f"{t['cross_compile']}gcc", "-static", "-nostdlib", "-Os",
          "-fno-stack-protector", "-include",
-         str(WORK / "tools/include/nolibc/nolibc.h"),
+         str(work() / "tools/include/nolibc/nolibc.h"),
          "-I", str(odir / "usr/include"), "-o", str(dest),
          str(TOP / "guest" / "init-nolibc.c"), "-lgcc"])
 
@@ -401,7 +411,7 @@ def initramfs(t, odir):
         nolibc_init(t, odir, root / "init")
     shutil.copytree(odir / "mods" / "lib", root / "lib",
                     ignore=shutil.ignore_patterns("build", "source"))
-    shutil.copy(WORK / "tools/testing/selftests/mm/test_vmalloc.sh",
+    shutil.copy(work() / "tools/testing/selftests/mm/test_vmalloc.sh",
                 root / "kt" / "selftests")
     mask = sum(1 << i for i, c in enumerate(vmalloc_cases())
                if c not in VMALLOC_SKIP)
@@ -419,14 +429,14 @@ def initramfs(t, odir):
 def added_kunit_suites():
     """Names of the KUnit suites in files the applied patches add."""
     files = git("diff", "--name-only", "--diff-filter=A", "base", "HEAD",
-                "--", "*kunit*.c", cwd=WORK).split()
+                "--", "*kunit*.c", cwd=work()).split()
     return [n for f in files for n in re.findall(
-        r'\.name\s*=\s*"(\w+)"', (WORK / f).read_text())]
+        r'\.name\s*=\s*"(\w+)"', (work() / f).read_text())]
 
 
 def vmalloc_cases():
     """Case names in the order of lib/test_vmalloc.c's test_case_array."""
-    text = (WORK / "lib" / "test_vmalloc.c").read_text()
+    text = (work() / "lib" / "test_vmalloc.c").read_text()
     body = text[text.index("test_case_array[] = {"):]
     body = body[:body.index("};")]
     return re.findall(r'\{\s*"(\w+)"', body)
@@ -570,7 +580,7 @@ def job(name, t, patches, timeout=None, odir=None, boots=None):
     out = RESULTS / name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    odir = odir or BUILD / "out" / t["build"]
+    odir = odir or outs() / t["build"]
     timeout = timeout or t["timeout"]
     r = {"job": name, "target": t["name"], "kernel": f"linux-source-{KVER}",
          "patches": [rel(p) for p in patches], "stages": {}, "tests": {},
@@ -686,12 +696,12 @@ def cache_key(*parts):
 
 
 def commit_subject(c):
-    return git("log", "-1", "--format=%s", c, cwd=WORK)
+    return git("log", "-1", "--format=%s", c, cwd=work())
 
 
 def bloat(old, new):
     """(delta in bytes, bloat-o-meter's text) for two objects."""
-    _, out = run([str(WORK / "scripts/bloat-o-meter"), str(old), str(new)])
+    _, out = run([str(work() / "scripts/bloat-o-meter"), str(old), str(new)])
     m = re.search(r"up/down: (\d+)/(-?\d+) \((-?\d+)\)", out)
     return int(m.group(3)), out.strip()
 
@@ -702,22 +712,29 @@ CODE_OBJS = ["mm/vmalloc.o", "mm/memory.o"]
 def gate_builds(t, patches, record):
     """Each patch builds on its own; no-change patches keep the code size."""
     name = t["build"]
-    odir, base_dir = BUILD / "out" / name, BUILD / "out" / f"{name}-base"
+    odir, base_dir = outs() / name, outs() / f"{name}-base"
     logf = RESULTS / f"{name}-bisect.log"
     logf.unlink(missing_ok=True)
     commits = apply(worktree(), patches, env=HARNESS_GIT)
-    s = time.time()
-    git("checkout", "-q", "-f", "--detach", "base", cwd=WORK)
-    log(f"{name}: building the base tree for comparison ...")
-    build(t, base_dir, logf)
-    record(f"{name}: base tree builds", True, "", time.time() - s)
     # A tree that passed before, with the same config and harness, is not
     # built again: touching one patch rebuilds it and the ones after it.
     cache_file = BUILD / "cache" / f"{name}.json"
     cache_file.parent.mkdir(exist_ok=True)
     cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+    key = cache_key("base", git("rev-parse", "base^{tree}", cwd=work()),
+                    sorted(t.items()))
+    if key in cache and (base_dir / "vmlinux").exists():
+        record(f"{name}: base tree builds (cached: it built before)", True)
+    else:
+        s = time.time()
+        git("checkout", "-q", "-f", "--detach", "base", cwd=work())
+        log(f"{name}: building the base tree for comparison ...")
+        build(t, base_dir, logf)
+        record(f"{name}: base tree builds", True, "", time.time() - s)
+        cache[key] = []
+        cache_file.write_text(json.dumps(cache, indent=1))
     for i, c in enumerate(commits, 1):
-        key = cache_key(git("rev-parse", f"{c}^{{tree}}", cwd=WORK),
+        key = cache_key(git("rev-parse", f"{c}^{{tree}}", cwd=work()),
                         sorted(t.items()))
         if key in cache:
             for n, ok, d in cache[key]:
@@ -739,11 +756,11 @@ def gate_builds(t, patches, record):
 def objs_at(t, rev, odir, logf):
     """CODE_OBJS as the tree at rev compiles them, kept aside: a copy made
     right after rev was built, or a build of just these objects."""
-    dest = BUILD / "out" / f"{t['build']}-before"
-    sha = git("rev-parse", rev, cwd=WORK)
+    dest = outs() / f"{t['build']}-before"
+    sha = git("rev-parse", rev, cwd=work())
     tag = dest / "commit"
     if not (tag.exists() and tag.read_text() == sha):
-        git("checkout", "-q", "-f", "--detach", sha, cwd=WORK)
+        git("checkout", "-q", "-f", "--detach", sha, cwd=work())
         run(make_args(t, odir) + CODE_OBJS, env=BUILD_ENV, logf=logf)
         keep_objs(t, sha, odir)
     return dest
@@ -751,7 +768,7 @@ def objs_at(t, rev, odir, logf):
 
 def keep_objs(t, sha, odir):
     """Copy CODE_OBJS of the tree at sha, just built in odir, aside."""
-    dest = BUILD / "out" / f"{t['build']}-before"
+    dest = outs() / f"{t['build']}-before"
     for o in CODE_OBJS:
         (dest / o).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(odir / o, dest / o)
@@ -766,10 +783,10 @@ def gate_patch(t, i, c, n, odir, base_dir, logf, record):
     # A patch that says "No functional change" must not grow the code
     # that the patch before it (the base, for patch 1) built.
     nfc = "No functional change" in git("log", "-1", "--format=%b", c,
-                                        cwd=WORK)
+                                        cwd=work())
     before = base_dir if i == 1 or not nfc else \
         objs_at(t, f"{c}^", odir, logf)
-    git("checkout", "-q", "-f", "--detach", c, cwd=WORK)
+    git("checkout", "-q", "-f", "--detach", c, cwd=work())
     log(f"{name}: building patch {i}/{n}: {subj}")
     try:
         build(t, odir, logf)
@@ -781,7 +798,7 @@ def gate_patch(t, i, c, n, odir, base_dir, logf, record):
     # A shrink is shown (compilers reallocate registers) but passes.
     sizes = [(o,) + bloat(before / o, odir / o) for o in CODE_OBJS] \
         if nfc else []
-    keep_objs(t, git("rev-parse", c, cwd=WORK), odir)  # for the next one
+    keep_objs(t, git("rev-parse", c, cwd=work()), odir)  # for the next one
     if not nfc:
         return
     grown = [f"{o}: {d:+d} bytes\n{txt}" for o, d, txt in sizes if d > 0]
@@ -798,8 +815,9 @@ def gate_checkpatch(patches, record):
              if " | " in l and not l.startswith("#")]
     for p in patches:
         # (Debian's python3 first: spdxcheck.py needs its python3-ply.)
-        _, out = run(["perl", str(WORK / "scripts/checkpatch.pl"), "--strict",
-                      "--terse", "--no-summary", str(p)], cwd=WORK,
+        _, out = run(["perl", str(work() / "scripts/checkpatch.pl"),
+                      "--strict", "--terse", "--no-summary", str(p)],
+                     cwd=work(),
                      env={"PATH": "/usr/bin:" + os.environ["PATH"]},
                      check=False)
         subj = re.search(r"^Subject: (?:\[PATCH[^\]]*\] )?(.*)",
@@ -821,7 +839,7 @@ def findings(text, pattern, fmt):
     found = {}
     for m in map(pattern.match, text.splitlines()):
         if m:
-            f = os.path.normpath(m.group(1)).replace(str(WORK) + "/", "")
+            f = os.path.normpath(m.group(1)).replace(str(work()) + "/", "")
             found.setdefault(fmt(f, m), []).append((f, m.group(2)))
     return found
 
@@ -831,12 +849,12 @@ def blame(head, where):
     line, or if the line is the base's, the last to change the file."""
     f, line = where
     rc, out = run(["git", "blame", "--porcelain", "-L", f"{line},+1", head,
-                   "--", f], cwd=WORK, check=False)
+                   "--", f], cwd=work(), check=False)
     sha = out.split(" ", 1)[0] if rc == 0 else ""
-    if sha and sha != git("rev-parse", "base", cwd=WORK):
+    if sha and sha != git("rev-parse", "base", cwd=work()):
         return f'"{commit_subject(sha)}"'
     subj = git("log", "-1", "--format=%s", f"base..{head}", "--", f,
-               cwd=WORK, check=False)
+               cwd=work(), check=False)
     return f'"{subj}" (the last patch to change {f})' if subj else \
         "the base tree"
 
@@ -844,11 +862,11 @@ def blame(head, where):
 def touched_objs(head, odir, since="base"):
     """Objects built from .c files changed since a commit (the base: the
     whole series), or that include a header changed since then."""
-    touched = git("diff", "--name-only", since, head, cwd=WORK).split()
+    touched = git("diff", "--name-only", since, head, cwd=work()).split()
     srcs = {f for f in touched if f.endswith(".c")}
     for h in (f for f in touched if f.endswith(".h")):
         srcs.update(git("grep", "-l", f'#include.*[</"]{Path(h).name}[>"]',
-                        "--", "*.c", cwd=WORK, check=False).split())
+                        "--", "*.c", cwd=work(), check=False).split())
     return sorted(f[:-2] + ".o" for f in srcs
                   if (odir / (f[:-2] + ".o")).exists())
 
@@ -864,8 +882,8 @@ def gate_new_findings(t, head, record, what, extra, pattern, fmt,
     series changes, scripts/) and the command hold.  With each, every
     object is checked and kept on its own: touching one file checks one."""
     name = t["build"]
-    odir, base_dir = BUILD / "out" / name, BUILD / "out" / f"{name}-base"
-    git("checkout", "-q", "-f", "--detach", head, cwd=WORK)
+    odir, base_dir = outs() / name, outs() / f"{name}-base"
+    git("checkout", "-q", "-f", "--detach", head, cwd=work())
     objs = touched_objs(head, odir, since)
     if not objs:
         record(f"{name}: {what}", None,
@@ -880,9 +898,9 @@ def gate_new_findings(t, head, record, what, extra, pattern, fmt,
     scripts = [Path(a.split("=", 1)[1]).read_text() for a in extra
                if a.startswith("COCCI=")]
     for label, rev, d in (("base", "base", base_dir), ("series", head, odir)):
-        git("checkout", "-q", "-f", "--detach", rev, cwd=WORK)
-        have = [o for o in objs if (WORK / (o[:-2] + ".c")).exists()]
-        headers = git("diff", "base", rev, "--", "*.h", cwd=WORK)
+        git("checkout", "-q", "-f", "--detach", rev, cwd=work())
+        have = [o for o in objs if (work() / (o[:-2] + ".c")).exists()]
+        headers = git("diff", "base", rev, "--", "*.h", cwd=work())
         logf = RESULTS / f"{name}-{slug}-{label}.log"
         logf.unlink(missing_ok=True)
         for group in ([[o] for o in have] if each else [have]):
@@ -907,7 +925,7 @@ def gate_new_findings(t, head, record, what, extra, pattern, fmt,
                 cache_file.write_text(json.dumps(cache))
             for k, where in cache[key].items():
                 found[label].setdefault(k, []).extend(map(tuple, where))
-    git("checkout", "-q", "-f", "--detach", head, cwd=WORK)
+    git("checkout", "-q", "-f", "--detach", head, cwd=work())
     new = []
     for k, where in found["series"].items():
         extra_n = len(where) - len(found["base"].get(k, []))
@@ -932,33 +950,34 @@ def gate_cocci(t, head, record, since="base", cocci=None):
         return f"{f}: {re.sub(r'[0-9]+', 'N', m.group(3))}"
     gate_new_findings(t, head, record, "coccicheck MODE=report"
                       + (f" COCCI={Path(cocci).name}" if cocci else ""),
-                      ["C=2", f"CHECK={WORK}/scripts/coccicheck",
+                      ["C=2", f"CHECK={work()}/scripts/coccicheck",
                        "MODE=report"] + ([f"COCCI={cocci}"] if cocci else []),
                       COCCI, key, since, each=True)
 
 
 def gate_docs(head, record):
     """kernel-doc -Wall and 'make SPHINXDIRS=mm htmldocs': nothing new."""
-    touched = git("diff", "--name-only", "base", head, cwd=WORK).split()
+    touched = git("diff", "--name-only", "base", head, cwd=work()).split()
     srcs = [f for f in touched if f.endswith((".c", ".h"))]
     s = time.time()
     found = {}
     for label, rev in (("base", "base"), ("series", head)):
-        git("checkout", "-q", "-f", "--detach", rev, cwd=WORK)
-        present = [f for f in srcs if (WORK / f).exists()]
+        git("checkout", "-q", "-f", "--detach", rev, cwd=work())
+        present = [f for f in srcs if (work() / f).exists()]
         _, kdoc = run(["perl", "scripts/kernel-doc", "-none", "-Wall"]
-                      + present, cwd=WORK, check=False) if present else (0, "")
-        out = BUILD / "out" / f"docs-{label}"
+                      + present, cwd=work(), check=False) \
+            if present else (0, "")
+        out = outs() / f"docs-{label}"
         shutil.rmtree(out, ignore_errors=True)
         logf = RESULTS / f"htmldocs-{label}.log"
         logf.unlink(missing_ok=True)
-        rc, _ = run(["make", "-C", str(WORK), f"O={out}", "SPHINXDIRS=mm",
+        rc, _ = run(["make", "-C", str(work()), f"O={out}", "SPHINXDIRS=mm",
                   "htmldocs"], logf=logf, check=False)
         if rc:
             record(f"htmldocs ({label})", False, f"failed, see {rel(logf)}")
             return
         lines = kdoc.splitlines() + logf.read_text().splitlines()
-        found[label] = [re.sub(r":\d+:", ":", l.replace(str(WORK) + "/", ""))
+        found[label] = [re.sub(r":\d+:", ":", l.replace(str(work()) + "/", ""))
                         for l in lines if re.search(r"warning|error", l, re.I)
                         and "dot(1) not found" not in l]
     new = list((Counter(found["series"]) - Counter(found["base"])).elements())
@@ -969,25 +988,25 @@ def gate_docs(head, record):
 
 def gate_header(t, head, record):
     """Touched headers compile alone; pgalloc-track.h stays inside mm/."""
-    git("checkout", "-q", "-f", "--detach", head, cwd=WORK)
-    touched = git("diff", "--name-only", "base", head, cwd=WORK).split()
+    git("checkout", "-q", "-f", "--detach", head, cwd=work())
+    touched = git("diff", "--name-only", "base", head, cwd=work()).split()
     for h in (f for f in touched if f.endswith(".h")):
         d = BUILD / "hdrtest"
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
         (d / "Kbuild").write_text("obj-m := hdrtest.o\n")
         (d / "hdrtest.c").write_text(
-            f'#include "{WORK / h}"\n#include <linux/module.h>\n'
+            f'#include "{work() / h}"\n#include <linux/module.h>\n'
             'MODULE_LICENSE("GPL");\n')
         logf = RESULTS / "hdrtest.log"
         logf.unlink(missing_ok=True)
-        rc, _ = run(make_args(t, BUILD / "out" / t["build"])
+        rc, _ = run(make_args(t, outs() / t["build"])
                  + [f"M={d}", "modules"], env=BUILD_ENV, logf=logf,
                  check=False)
         record(f"{h} compiles as the first include ({t['name']})", rc == 0,
                f"see {rel(logf)}" if rc else "")
     users = git("grep", "-l", "-E", r'#\s*include\s*[<"].*pgalloc-track\.h',
-                cwd=WORK, check=False).split()
+                cwd=work(), check=False).split()
     outside = [u for u in users if not u.startswith("mm/")]
     record("mm/pgalloc-track.h is included only inside mm/ ("
            + ", ".join(users) + ")", not outside, "\n".join(outside))
@@ -996,10 +1015,10 @@ def gate_header(t, head, record):
 def gate_maintainers(head, patches, record):
     """get_maintainer.pl names the mm list and maintainer on every patch."""
     want = ["akpm@linux-foundation.org", "linux-mm@kvack.org"]
-    git("checkout", "-q", "-f", "--detach", head, cwd=WORK)
+    git("checkout", "-q", "-f", "--detach", head, cwd=work())
     for p in patches:
         _, out = run(["perl", "scripts/get_maintainer.pl", "--no-git",
-                      "--no-rolestats", str(p)], cwd=WORK, check=False)
+                      "--no-rolestats", str(p)], cwd=work(), check=False)
         missing = [w for w in want if w not in out]
         record(f"get_maintainer.pl {p.name}", not missing,
                f"missing {', '.join(missing)}:\n{out}" if missing else "")
@@ -1036,7 +1055,7 @@ def fixture_gates(f, expects, targets, patches):
         gate_checkpatch([f], rec)
     if "builds" in want:            # and the code size, if it says so
         for t in ts:
-            out_dir = BUILD / "out" / t["build"]
+            out_dir = outs() / t["build"]
             logf = RESULTS / f"fixture-{f.stem}-{t['build']}.log"
             logf.unlink(missing_ok=True)
             gate_patch(t, n, head, n, out_dir, Path(f"{out_dir}-base"), logf,
@@ -1049,12 +1068,12 @@ def fixture_gates(f, expects, targets, patches):
         # the base has none), on what the fixture touches.  All scripts
         # take minutes a file.
         added = git("diff", "--name-only", "--diff-filter=A", "base", head,
-                    "--", "scripts/coccinelle/", cwd=WORK).split()
+                    "--", "scripts/coccinelle/", cwd=work()).split()
         cocci = None
         if added:
             cocci = BUILD / "cocci" / Path(added[0]).name
             cocci.parent.mkdir(exist_ok=True)
-            cocci.write_text(git("show", f"{head}:{added[0]}", cwd=WORK)
+            cocci.write_text(git("show", f"{head}:{added[0]}", cwd=work())
                              + "\n")
         gate_cocci(ts[0], head, rec, since=f"{head}^", cocci=cocci)
     return out
@@ -1094,16 +1113,16 @@ def base_job(n, t, boots):
         if not r["error"]:
             cache_file.parent.mkdir(exist_ok=True)
             cache_file.write_text(json.dumps(dict(r, key=key)))
-    f = job(f"{n}-base", t, [], odir=BUILD / "out" / f"{t['build']}-base",
+    f = job(f"{n}-base", t, [], odir=outs() / f"{t['build']}-base",
             boots=boots)
     f.add_done_callback(keep)
     return f
 
 
 def cmd_check(names):
-    # The guests boot in the background (TCG runs on one core), one per
-    # core, while the next tree builds in the foreground.
-    boots = concurrent.futures.ThreadPoolExecutor(max_workers=int(JOBS))
+    # The guests boot in the background (TCG runs on one core), one at a
+    # time, while the next trees build in the foreground.
+    boots = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     try:
         return check_all(names, boots)
     finally:
@@ -1129,66 +1148,70 @@ def check_all(names, boots):
         log(f"check: {what} took {time.time() - since:.0f}s")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    # The series on each target: every patch builds, code size, warnings.
-    # Then the targets of that build boot, unpatched and with the series
-    # applied (a failure that the base has too is pre-existing), while
-    # the next target builds.
-    s = time.time()
-    head = None
-    builds, jobs = {}, []
+    fixtures = [(f, *fixture_expect(f)) for f in
+                sorted((TOP / "tests" / "fixtures").glob("*.patch"))]
+    builds = {}
     for n in names:                 # targets that share a kernel build
         builds.setdefault(load_target(n)["build"], load_target(n))
-    for b, t in builds.items():
-        head = gate_builds(t, patches, record)
-        gate_warnings(t, head, record)
-        jobs += [(n, base_job(n, load_target(n), boots),
-                  job(n, load_target(n), patches, boots=boots))
-                 for n in names if load_target(n)["build"] == b]
-    stage_done("builds of every patch, bloat, W=1 + sparse", s)
-    # The patches themselves.
-    s = time.time()
-    gate_cocci(next(iter(builds.values())), head, record)
-    gate_checkpatch(patches, record)
-    gate_maintainers(head, patches, record)
-    gate_header(load_target(names[0]), head, record)
-    gate_docs(head, record)
-    stage_done("patch gates", s)
-    # The harness itself: each known-bad fixture must be caught, by the
-    # boot checks it names or by the gates (gate.NAME) it names.
-    s = time.time()
-    fixtures = []
-    for f in sorted((TOP / "tests" / "fixtures").glob("*.patch")):
-        expects, tmo, targets = fixture_expect(f)
-        missing = [x for x in targets if x not in names]
-        if missing:
-            record(f"fixture {f.stem}: its target {' '.join(missing)} is "
-                   "not in this run", None)
-            continue
-        booted = [(c, p) for c, p in expects if not c.startswith("gate.")]
-        gated = [(c, p) for c, p in expects if c.startswith("gate.")]
-        if booted:
-            fixtures.append((f, booted, job(
-                f"fixture-{f.stem}", load_target(targets[0]), patches + [f],
-                timeout=tmo, boots=boots)))
-        if gated:
-            fs = time.time()
-            log(f"fixture {f.stem}: running "
-                + ", ".join(sorted({c for c, _ in gated})))
-            out = fixture_gates(f, gated, targets, patches)
-            for check, pattern in gated:
-                hit = [n for n, ok, d in out if ok is False and
-                       re.search(pattern, f"{n}\n{d}", re.S)]
-                got = "\n".join(f"{'FAIL' if ok is False else 'pass'} {n}"
-                                f"{': ' + d if d and ok is False else ''}"
-                                for n, ok, d in out)
-                record(f"fixture {f.stem}: caught by {check}"
-                       + (f" ({hit[0]})" if hit else ""), bool(hit),
-                       "" if hit else f"expected a failure matching "
-                       f"/{pattern}/; got:\n{got}", time.time() - fs)
-    stage_done("fixture builds and gates", s)
+
+    def build_and_boot(group):
+        """The series on each build: every patch builds, code size,
+        warnings.  Then its targets boot, unpatched and with the series
+        (a failure that the base has too is pre-existing), while the next
+        build goes on."""
+        s, jobs, head = time.time(), [], None
+        for b in group:
+            head = gate_builds(builds[b], patches, record)
+            gate_warnings(builds[b], head, record)
+            jobs += [(n, base_job(n, load_target(n), boots),
+                      job(n, load_target(n), patches, boots=boots))
+                     for n in names if load_target(n)["build"] == b]
+        stage_done(f"builds of every patch on {' '.join(group)}", s)
+        return head, jobs
+
+    # Two builders, each in a checkout of its own: this thread takes the
+    # builds that the fixtures use, then the patch gates and the
+    # fixtures; a second thread takes the other builds meanwhile.
+    mine = [b for b in builds if any(load_target(x)["build"] == b
+                                     for _, _, _, ts in fixtures
+                                     for x in ts)] or list(builds)[:1]
+    others = [b for b in builds if b not in mine]
+    with concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, initializer=lambda: setattr(
+                _thread, "root", SECOND)) as side:
+        theirs = side.submit(build_and_boot, others) if others else None
+        head, jobs = build_and_boot(mine)
+        # The patches themselves.
+        s = time.time()
+        gate_cocci(builds[mine[0]], head, record)
+        gate_checkpatch(patches, record)
+        gate_maintainers(head, patches, record)
+        gate_header(builds[mine[0]], head, record)
+        gate_docs(head, record)
+        stage_done("patch gates", s)
+        # The harness itself: each known-bad fixture must be caught, by
+        # the boot checks it names or by the gates (gate.NAME) it names.
+        s = time.time()
+        booted = [(f, e, job(f"fixture-{f.stem}", load_target(ts[0]),
+                             patches + [f], timeout=tmo, boots=boots))
+                  for f, e, tmo, ts in fixtures if set(ts) <= set(names)
+                  and any(not c.startswith("gate.") for c, _ in e)]
+        for f, expects, _, targets in fixtures:
+            if not set(targets) <= set(names):
+                record(f"fixture {f.stem}: its target "
+                       f"{' '.join(set(targets) - set(names))} is not in "
+                       "this run", None)
+            elif any(c.startswith("gate.") for c, _ in expects):
+                fixture_gated(f, expects, targets, patches, record)
+        stage_done("fixture builds and gates", s)
+        if theirs:
+            s = time.time()
+            log("check: waiting for the second builder")
+            jobs += theirs.result()[1]
+            stage_done("waiting for the second builder", s)
     s = time.time()
     log("check: all trees built; waiting for the guests")
-    for n, b, r in jobs:
+    for n, b, r in sorted(jobs, key=lambda j: names.index(j[0])):
         b, r = b.result(), r.result()
         rows += [summary_row(b), summary_row(r)]
         old_fails = set(failed(b["tests"]))
@@ -1202,13 +1225,15 @@ def check_all(names, boots):
         record(f"{n}: series applied, built, booted, tested"
                + (f" ({len(pre)} pre-existing failures)" if pre else ""),
                ok, detail.strip(), r["seconds"])
-    for f, booted, r in fixtures:
+    for f, expects, r in booted:
         r = r.result()
+        booted_checks = [(c, p) for c, p in expects
+                         if not c.startswith("gate.")]
         row = summary_row(r)
-        row[1] = "caught" if all(caught(r, c, p) for c, p in booted) \
+        row[1] = "caught" if all(caught(r, c, p) for c, p in booted_checks) \
             else "MISSED"
         rows.append(row)
-        for check, pattern in booted:
+        for check, pattern in booted_checks:
             record(f"fixture {f.stem}: caught by {check}",
                    caught(r, check, pattern),
                    f"expected {check} to fail matching /{pattern}/; got: "
@@ -1226,6 +1251,25 @@ def check_all(names, boots):
         f"results in {rel(RESULTS)}/")
     print(f"{n['pass']} passed, {n['fail']} failed, {n['skip']} skipped")
     return 1 if n["fail"] else 0
+
+
+def fixture_gated(f, expects, targets, patches, record):
+    """Run the gates a fixture names (gate.NAME); each must catch it."""
+    gated = [(c, p) for c, p in expects if c.startswith("gate.")]
+    s = time.time()
+    log(f"fixture {f.stem}: running "
+        + ", ".join(sorted({c for c, _ in gated})))
+    out = fixture_gates(f, gated, targets, patches)
+    for check, pattern in gated:
+        hit = [n for n, ok, d in out if ok is False and
+               re.search(pattern, f"{n}\n{d}", re.S)]
+        got = "\n".join(f"{'FAIL' if ok is False else 'pass'} {n}"
+                        f"{': ' + d if d and ok is False else ''}"
+                        for n, ok, d in out)
+        record(f"fixture {f.stem}: caught by {check}"
+               + (f" ({hit[0]})" if hit else ""), bool(hit),
+               "" if hit else f"expected a failure matching "
+               f"/{pattern}/; got:\n{got}", time.time() - s)
 
 
 def main(argv):
