@@ -10,6 +10,7 @@ Everything generated lands under build/.  Exit status is non-zero on failure.
 """
 import concurrent.futures
 import fcntl
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -695,6 +696,20 @@ def cache_key(*parts):
                         .encode()).hexdigest()
 
 
+def target_key(t):
+    """What a cached result of target t depends on besides the tree: its
+    settings, and the versions of the tools that build, check and boot."""
+    return [sorted(t.items()), tool_versions(t["cross_compile"] + "gcc",
+                                             t["qemu"][0])]
+
+
+@functools.lru_cache(maxsize=None)
+def tool_versions(*extra):
+    return [run([c, "--version"], check=False)[1].splitlines()[:1]
+            if shutil.which(c) else f"{c}: missing"
+            for c in ("sparse", "spatch", *extra)]
+
+
 def commit_subject(c):
     return git("log", "-1", "--format=%s", c, cwd=work())
 
@@ -722,7 +737,7 @@ def gate_builds(t, patches, record):
     cache_file.parent.mkdir(exist_ok=True)
     cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
     key = cache_key("base", git("rev-parse", "base^{tree}", cwd=work()),
-                    sorted(t.items()))
+                    target_key(t))
     if key in cache and (base_dir / "vmlinux").exists():
         record(f"{name}: base tree builds (cached: it built before)", True)
     else:
@@ -735,7 +750,7 @@ def gate_builds(t, patches, record):
         cache_file.write_text(json.dumps(cache, indent=1))
     for i, c in enumerate(commits, 1):
         key = cache_key(git("rev-parse", f"{c}^{{tree}}", cwd=work()),
-                        sorted(t.items()))
+                        target_key(t))
         if key in cache:
             for n, ok, d in cache[key]:
                 record(n.replace("{i}", str(i))
@@ -853,6 +868,11 @@ def blame(head, where):
     sha = out.split(" ", 1)[0] if rc == 0 else ""
     if sha and sha != git("rev-parse", "base", cwd=work()):
         return f'"{commit_subject(sha)}"'
+    return last_change(head, f)
+
+
+def last_change(head, f):
+    """The last patch to change file f, or the base tree."""
     subj = git("log", "-1", "--format=%s", f"base..{head}", "--", f,
                cwd=work(), check=False)
     return f'"{subj}" (the last patch to change {f})' if subj else \
@@ -907,7 +927,7 @@ def gate_new_findings(t, head, record, what, extra, pattern, fmt,
             # (make -s would send the checker's stdout, coccicheck's
             # reports, to /dev/null.)
             args = [a for a in make_args(t, d) if a != "-s"] + extra + group
-            key = cache_key(args, sorted(t.items()), headers, scripts,
+            key = cache_key(args, target_key(t), headers, scripts,
                             git("rev-parse", f"{rev}:scripts"),
                             [git("rev-parse", f"{rev}:{o[:-2]}.c")
                              for o in group])
@@ -956,12 +976,23 @@ def gate_cocci(t, head, record, since="base", cocci=None):
 
 
 def gate_docs(head, record):
-    """kernel-doc -Wall and 'make SPHINXDIRS=mm htmldocs': nothing new."""
+    """kernel-doc -Wall and 'make SPHINXDIRS=mm htmldocs': nothing new,
+    naming the patch that brought each new warning."""
     touched = git("diff", "--name-only", "base", head, cwd=work()).split()
     srcs = [f for f in touched if f.endswith((".c", ".h"))]
     s = time.time()
     found = {}
+    # The base's warnings change only with the base, the files looked at
+    # and the tools.
+    cache_file = BUILD / "cache" / "docs-base.json"
+    key = cache_key(git("rev-parse", "base^{tree}", cwd=work()), srcs,
+                    tool_versions("sphinx-build", "perl"))
+    if cache_file.exists() and \
+            json.loads(cache_file.read_text())["key"] == key:
+        found["base"] = json.loads(cache_file.read_text())["found"]
     for label, rev in (("base", "base"), ("series", head)):
+        if label in found:
+            continue
         git("checkout", "-q", "-f", "--detach", rev, cwd=work())
         present = [f for f in srcs if (work() / f).exists()]
         _, kdoc = run(["perl", "scripts/kernel-doc", "-none", "-Wall"]
@@ -972,17 +1003,28 @@ def gate_docs(head, record):
         logf = RESULTS / f"htmldocs-{label}.log"
         logf.unlink(missing_ok=True)
         rc, _ = run(["make", "-C", str(work()), f"O={out}", "SPHINXDIRS=mm",
-                  "htmldocs"], logf=logf, check=False)
+                     "htmldocs"], logf=logf, check=False)
         if rc:
             record(f"htmldocs ({label})", False, f"failed, see {rel(logf)}")
             return
         lines = kdoc.splitlines() + logf.read_text().splitlines()
-        found[label] = [re.sub(r":\d+:", ":", l.replace(str(work()) + "/", ""))
-                        for l in lines if re.search(r"warning|error", l, re.I)
+        # (lines move: compared without their numbers, which are kept)
+        found[label] = [(re.sub(r":\d+:", ":", l), l) for l in
+                        (l.replace(str(work()) + "/", "") for l in lines)
+                        if re.search(r"warning|error", l, re.I)
                         and "dot(1) not found" not in l]
-    new = list((Counter(found["series"]) - Counter(found["base"])).elements())
+    cache_file.write_text(json.dumps({"key": key, "found": found["base"]}))
+    new = list((Counter(k for k, _ in found["series"])
+                - Counter(k for k, _ in found["base"])).elements())
+    # (kernel-doc reports the line of the declaration, not of the comment
+    # that is wrong: name the last patch to change the file)
+    named = []
+    for k in dict.fromkeys(new):
+        f = re.match(r"(\S+?):", k)
+        named.append(f"{k} (from {last_change(head, f.group(1))})"
+                     if f and (work() / f.group(1)).is_file() else k)
     record(f"kernel-doc + htmldocs (SPHINXDIRS=mm): {len(new)} new warnings "
-           f"({len(found['base'])} in base)", not new, "\n".join(new),
+           f"({len(found['base'])} in base)", not new, "\n".join(named),
            time.time() - s)
 
 
@@ -1063,6 +1105,8 @@ def fixture_gates(f, expects, targets, patches):
                        rec(m.replace("{i}", str(n)), ok, d))
     if "warnings" in want:
         gate_warnings(ts[0], head, rec)
+    if "docs" in want:
+        gate_docs(head, rec)
     if "coccicheck" in want:
         # The fixtures test the series' own check: run it alone (a copy,
         # the base has none), on what the fixture touches.  All scripts
@@ -1096,7 +1140,7 @@ def base_job(n, t, boots):
     """The unpatched base booted on target n (a Future).  Its result
     depends only on the base tree, the configs and the harness: reuse it
     while they hold."""
-    key = cache_key(git("rev-parse", "base^{tree}"), sorted(t.items()),
+    key = cache_key(git("rev-parse", "base^{tree}"), target_key(t),
                     (TOP / "guest/init").read_text(),
                     (TOP / "guest/init-nolibc.c").read_text())
     cache_file = BUILD / "cache" / f"{n}-base-job.json"
