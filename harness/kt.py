@@ -923,7 +923,7 @@ def gate_new_findings(t, head, record, what, extra, pattern, fmt,
         headers = git("diff", "base", rev, "--", "*.h", cwd=work())
         logf = RESULTS / f"{name}-{slug}-{label}.log"
         logf.unlink(missing_ok=True)
-        for group in ([[o] for o in have] if each else [have]):
+        for group in ([[o] for o in have] if each else [have] * bool(have)):
             # (make -s would send the checker's stdout, coccicheck's
             # reports, to /dev/null.)
             args = [a for a in make_args(t, d) if a != "-s"] + extra + group
@@ -1243,8 +1243,8 @@ def check_all(names, boots):
         for f, expects, _, targets in fixtures:
             if not set(targets) <= set(names):
                 record(f"fixture {f.stem}: its target "
-                       f"{' '.join(set(targets) - set(names))} is not in "
-                       "this run", None)
+                       f"{' '.join(sorted(set(targets) - set(names)))} is "
+                       "not in this run", None)
             elif any(c.startswith("gate.") for c, _ in expects):
                 fixture_gated(f, expects, targets, patches, record)
         stage_done("fixture builds and gates", s)
