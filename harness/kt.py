@@ -696,6 +696,23 @@ def cache_key(*parts):
                         .encode()).hexdigest()
 
 
+class Cache:
+    """build/cache/NAME.json: results that passed, by cache_key()."""
+
+    def __init__(self, name):
+        self.path = BUILD / "cache" / f"{name}.json"
+        self.data = json.loads(self.path.read_text()) \
+            if self.path.exists() else {}
+
+    def get(self, key):
+        return self.data.get(key)
+
+    def put(self, key, value):
+        self.data[key] = value
+        self.path.parent.mkdir(exist_ok=True)
+        self.path.write_text(json.dumps(self.data, indent=1))
+
+
 def target_key(t):
     """What a cached result of target t depends on besides the tree: its
     settings, and the versions of the tools that build, check and boot."""
@@ -733,12 +750,10 @@ def gate_builds(t, patches, record):
     commits = apply(worktree(), patches, env=HARNESS_GIT)
     # A tree that passed before, with the same config and harness, is not
     # built again: touching one patch rebuilds it and the ones after it.
-    cache_file = BUILD / "cache" / f"{name}.json"
-    cache_file.parent.mkdir(exist_ok=True)
-    cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+    cache = Cache(name)
     key = cache_key("base", git("rev-parse", "base^{tree}", cwd=work()),
                     target_key(t))
-    if key in cache and (base_dir / "vmlinux").exists():
+    if cache.get(key) is not None and (base_dir / "vmlinux").exists():
         record(f"{name}: base tree builds (cached: it built before)", True)
     else:
         s = time.time()
@@ -746,13 +761,12 @@ def gate_builds(t, patches, record):
         log(f"{name}: building the base tree for comparison ...")
         build(t, base_dir, logf)
         record(f"{name}: base tree builds", True, "", time.time() - s)
-        cache[key] = []
-        cache_file.write_text(json.dumps(cache, indent=1))
+        cache.put(key, [])
     for i, c in enumerate(commits, 1):
         key = cache_key(git("rev-parse", f"{c}^{{tree}}", cwd=work()),
                         target_key(t))
-        if key in cache:
-            for n, ok, d in cache[key]:
+        if cache.get(key) is not None:
+            for n, ok, d in cache.get(key):
                 record(n.replace("{i}", str(i))
                        + " (cached: this tree passed before)",
                        ok, d)
@@ -763,8 +777,7 @@ def gate_builds(t, patches, record):
                    (found.append((n, ok, d)),
                     record(n.replace("{i}", str(i)), ok, d, secs)))
         if all(ok for _, ok, _ in found):
-            cache[key] = found
-            cache_file.write_text(json.dumps(cache, indent=1))
+            cache.put(key, found)
     return commits[-1]
 
 
@@ -912,8 +925,7 @@ def gate_new_findings(t, head, record, what, extra, pattern, fmt,
     s = time.time()
     found = {"base": {}, "series": {}}
     slug = re.sub(r"\W+", "-", what.split(" (")[0]).strip("-").lower()
-    cache_file = BUILD / "cache" / f"{name}-{slug}.json"
-    cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+    cache = Cache(f"{name}-{slug}")
     # (a checker's script, e.g. COCCI=, is a source too)
     scripts = [Path(a.split("=", 1)[1]).read_text() for a in extra
                if a.startswith("COCCI=")]
@@ -931,7 +943,7 @@ def gate_new_findings(t, head, record, what, extra, pattern, fmt,
                             git("rev-parse", f"{rev}:scripts"),
                             [git("rev-parse", f"{rev}:{o[:-2]}.c")
                              for o in group])
-            if key not in cache:
+            if cache.get(key) is None:
                 for o in group:     # compile them again: warnings show
                     (d / o).unlink(missing_ok=True)
                 rc, _ = run(args, env=BUILD_ENV, logf=logf, check=False)
@@ -939,11 +951,9 @@ def gate_new_findings(t, head, record, what, extra, pattern, fmt,
                     record(f"{name}: {what} build of {label}", False,
                            f"make failed, see {rel(logf)}")
                     return
-                cache[key] = findings(logf.read_text(errors="replace"),
-                                      pattern, fmt)
-                cache_file.parent.mkdir(exist_ok=True)
-                cache_file.write_text(json.dumps(cache))
-            for k, where in cache[key].items():
+                cache.put(key, findings(logf.read_text(errors="replace"),
+                                        pattern, fmt))
+            for k, where in cache.get(key).items():
                 found[label].setdefault(k, []).extend(map(tuple, where))
     git("checkout", "-q", "-f", "--detach", head, cwd=work())
     new = []
@@ -984,12 +994,11 @@ def gate_docs(head, record):
     found = {}
     # The base's warnings change only with the base, the files looked at
     # and the tools.
-    cache_file = BUILD / "cache" / "docs-base.json"
+    cache = Cache("docs-base")
     key = cache_key(git("rev-parse", "base^{tree}", cwd=work()), srcs,
                     tool_versions("sphinx-build", "perl"))
-    if cache_file.exists() and \
-            json.loads(cache_file.read_text())["key"] == key:
-        found["base"] = json.loads(cache_file.read_text())["found"]
+    if cache.get(key) is not None:
+        found["base"] = cache.get(key)
     for label, rev in (("base", "base"), ("series", head)):
         if label in found:
             continue
@@ -1013,7 +1022,7 @@ def gate_docs(head, record):
                         (l.replace(str(work()) + "/", "") for l in lines)
                         if re.search(r"warning|error", l, re.I)
                         and "dot(1) not found" not in l]
-    cache_file.write_text(json.dumps({"key": key, "found": found["base"]}))
+    cache.put(key, found["base"])
     new = list((Counter(k for k, _ in found["series"])
                 - Counter(k for k, _ in found["base"])).elements())
     # (kernel-doc reports the line of the declaration, not of the comment
@@ -1143,20 +1152,17 @@ def base_job(n, t, boots):
     key = cache_key(git("rev-parse", "base^{tree}"), target_key(t),
                     (TOP / "guest/init").read_text(),
                     (TOP / "guest/init-nolibc.c").read_text())
-    cache_file = BUILD / "cache" / f"{n}-base-job.json"
-    if cache_file.exists():
-        r = json.loads(cache_file.read_text())
-        if r.pop("key", None) == key and (RESULTS / f"{n}-base").exists():
-            r["tests"] = {s: {c: tuple(v) for c, v in cases.items()}
-                          for s, cases in r["tests"].items()}
-            r["job"] += " (cached)"
-            return done_future(r)
+    cache = Cache(f"{n}-base-job")
+    r = cache.get(key)
+    if r and (RESULTS / f"{n}-base").exists():
+        r["tests"] = {s: {c: tuple(v) for c, v in cases.items()}
+                      for s, cases in r["tests"].items()}
+        r["job"] += " (cached)"
+        return done_future(r)
 
     def keep(f):
-        r = f.result()
-        if not r["error"]:
-            cache_file.parent.mkdir(exist_ok=True)
-            cache_file.write_text(json.dumps(dict(r, key=key)))
+        if not f.result()["error"]:
+            cache.put(key, f.result())
     f = job(f"{n}-base", t, [], odir=outs() / f"{t['build']}-base",
             boots=boots)
     f.add_done_callback(keep)
