@@ -3,10 +3,14 @@
 # Usage: harness/deps.sh [EXTRA_PACKAGE...]
 set -eu
 
+# ocaml: spatch compiles the OCaml parts of some Coccinelle scripts
+# (scripts/coccinelle/api/check_bq27xxx_data.cocci) with ocamlopt, and
+# Debian's coccinelle package does not pull it in.
+
 pkgs="git make gcc libc6-dev python3 perl flex bison bc kmod cpio xz-utils
       libelf-dev libssl-dev ccache busybox-static linux-source-6.12
       qemu-system-x86 qemu-system-ppc gcc-powerpc64le-linux-gnu
-      gcc-powerpc-linux-gnu sparse coccinelle python3-sphinx
+      gcc-powerpc-linux-gnu sparse coccinelle ocaml python3-sphinx
       python3-sphinx-rtd-theme python3-yaml python3-ply python3-git $*"
 
 missing=""
