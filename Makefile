@@ -3,6 +3,8 @@
 # make check    every check: the targets, the gates and the harness fixtures
 # make tree     build/src/6.12 with the series applied as commits, to edit
 # make export   series/6.12/ regenerated from the commits in build/src/6.12
+# make fresh    make and make check (TARGETS, default x86_64) in a clean
+#               clone inside a minimal Debian 12 root: proves deps.sh
 PY := python3
 KT := $(PY) harness/kt.py
 TARGETS ?=
@@ -19,10 +21,14 @@ tree: deps
 export:
 	$(KT) export
 
+fresh:
+	@sh harness/deps.sh debootstrap
+	bash harness/fresh.sh $(or $(TARGETS),x86_64)
+
 deps:
 	@sh harness/deps.sh
 
 clean:
-	rm -rf build
+	@sh harness/clean.sh
 
-.PHONY: all check tree export deps clean
+.PHONY: all check tree export fresh deps clean

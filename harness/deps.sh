@@ -28,10 +28,16 @@ fi
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
 echo "deps: apt-get update"
-apt-get update -q >/dev/null
+apt-get update -q >/dev/null 2>"$err" || { echo "deps: apt-get update failed: $(tail -n1 "$err")" >&2; exit 1; }
+apt_install() {
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "$@" >/dev/null 2>"$err"
+}
+echo "deps: installing$missing"
+apt_install $missing && exit 0
+# Name the package that cannot be installed.
 for p in $missing; do
-	echo "deps: installing $p"
-	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$p" >/dev/null 2>"$err"; then
+	if ! apt_install "$p"; then
 		echo "deps: cannot install Debian package '$p': $(grep -m1 '^E:' "$err" || tail -n1 "$err")" >&2
 		exit 1
 	fi

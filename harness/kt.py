@@ -98,6 +98,53 @@ def deb_field(pkg, field):
     return run(["dpkg-query", "-W", f"-f=${{{field}}}", pkg])[1].strip()
 
 
+# The Debian package that has each command the harness or a gate runs
+# (harness/deps.sh installs them all), and each module that Debian's
+# python3 must import for a gate (checkpatch's spdxcheck.py, the docs).
+PACKAGE = {
+    "ccache": "ccache", "cpio": "cpio", "perl": "perl", "sparse": "sparse",
+    "spatch": "coccinelle", "ocamlopt": "ocaml", "depmod": "kmod",
+    "flex": "flex", "bison": "bison", "bc": "bc", "dpkg-deb": "dpkg",
+    "sphinx-build": "python3-sphinx", "qemu-system-x86_64": "qemu-system-x86",
+    "qemu-system-i386": "qemu-system-x86", "qemu-system-ppc64":
+    "qemu-system-ppc", "qemu-system-ppc": "qemu-system-ppc",
+}
+PY_PACKAGE = {"ply": "python3-ply", "git": "python3-git",
+              "sphinx_rtd_theme": "python3-sphinx-rtd-theme",
+              "yaml": "python3-yaml"}
+
+
+def package_of(cmd):
+    """The Debian package of a command: a cross gcc is gcc-TRIPLET."""
+    if cmd.endswith("-gcc"):
+        return "gcc-" + cmd[:-len("-gcc")]
+    return PACKAGE.get(cmd, cmd)
+
+
+# Headers a kernel build needs from the host (objtool, sign-file).
+HEADERS = {"/usr/include/gelf.h": "libelf-dev",
+           "/usr/include/openssl/ssl.h": "libssl-dev"}
+
+
+def require(*cmds, py=(), files=None):
+    """Fail, naming the Debian packages, unless every command is on PATH,
+    Debian's python3 imports every module in py and every file in files
+    ({path: package}) exists."""
+    missing = {c: package_of(c) for c in cmds if not shutil.which(c)}
+    missing.update({f: p for f, p in (files or {}).items()
+                    if not Path(f).exists()})
+    for m in py:
+        rc, _ = run(["/usr/bin/python3", "-c", f"import {m}"], check=False) \
+            if Path("/usr/bin/python3").exists() else (1, "")
+        if rc:
+            missing[f"python3 module {m}"] = PY_PACKAGE[m]
+    if missing:
+        pkgs = " ".join(sorted(set(missing.values())))
+        raise Fail(f"{', '.join(missing)} not found: install Debian "
+                   f"package{'s' if ' ' in pkgs else ''} {pkgs} "
+                   f"(make deps, or apt-get install {pkgs})")
+
+
 # ---------------------------------------------------------------- the tree
 
 def base_tree():
@@ -342,6 +389,8 @@ def kconfig(t, odir, logf):
 
 def build(t, odir, logf):
     """Configure and build kernel + modules; install modules in odir/mods."""
+    require(f"{t['cross_compile']}gcc", "ccache", "flex", "bison", "bc",
+            "perl", "depmod", files=HEADERS)
     kconfig(t, odir, logf)
     run(make_args(t, odir), env=BUILD_ENV, logf=logf)
     mods = odir / "mods"
@@ -606,6 +655,7 @@ def job(name, t, patches, timeout=None, odir=None, boots=None):
                                           + "\n")
         return r
     try:
+        require(t["qemu"][0], "cpio", *(["dpkg-deb"] if t["busybox"] else []))
         stage("apply", lambda: apply(worktree(), patches, env=HARNESS_GIT))
         r["build"] = stage("build",
                            lambda: build(t, odir, out / "build.log"))
@@ -841,6 +891,9 @@ def gate_checkpatch(patches, record):
     allow = [l.split(" | ", 1) for l in
              (TOP / "tests" / "checkpatch.allow").read_text().splitlines()
              if " | " in l and not l.startswith("#")]
+    # (checkpatch quietly drops its SPDX checks when spdxcheck.py cannot
+    # import its modules)
+    require("perl", py=("ply", "git"))
     for p in patches:
         # (Debian's python3 first: spdxcheck.py needs its python3-ply.)
         _, out = run(["perl", str(work() / "scripts/checkpatch.pl"),
@@ -915,6 +968,9 @@ def gate_new_findings(t, head, record, what, extra, pattern, fmt,
     series changes, scripts/) and the command hold.  With each, every
     object is checked and kept on its own: touching one file checks one."""
     name = t["build"]
+    # (spatch compiles the OCaml parts of some scripts with ocamlopt)
+    require(*(["spatch", "ocamlopt"] if any("coccicheck" in a for a in extra)
+              else ["sparse"]))
     odir, base_dir = outs() / name, outs() / f"{name}-base"
     git("checkout", "-q", "-f", "--detach", head, cwd=work())
     objs = touched_objs(head, odir, since)
@@ -988,6 +1044,7 @@ def gate_cocci(t, head, record, since="base", cocci=None):
 def gate_docs(head, record):
     """kernel-doc -Wall and 'make SPHINXDIRS=mm htmldocs': nothing new,
     naming the patch that brought each new warning."""
+    require("perl", "sphinx-build")
     touched = git("diff", "--name-only", "base", head, cwd=work()).split()
     srcs = [f for f in touched if f.endswith((".c", ".h"))]
     s = time.time()
@@ -1197,6 +1254,15 @@ def check_all(names, boots):
     def stage_done(what, since):
         log(f"check: {what} took {time.time() - since:.0f}s")
 
+    def guarded(what, fn, *args):
+        """fn(*args); a Fail (a missing tool, a tree that does not build)
+        is a FAIL line of its own, and the run goes on."""
+        try:
+            return fn(*args)
+        except Fail as e:
+            record(what, False, str(e))
+            return None
+
     RESULTS.mkdir(parents=True, exist_ok=True)
     fixtures = [(f, *fixture_expect(f)) for f in
                 sorted((TOP / "tests" / "fixtures").glob("*.patch"))]
@@ -1211,8 +1277,12 @@ def check_all(names, boots):
         build goes on."""
         s, jobs, head = time.time(), [], None
         for b in group:
-            head = gate_builds(builds[b], patches, record)
-            gate_warnings(builds[b], head, record)
+            head = guarded(f"{b}: the series builds", gate_builds,
+                           builds[b], patches, record)
+            if head is None:
+                continue
+            guarded(f"{b}: W=1 + sparse", gate_warnings, builds[b], head,
+                    record)
             jobs += [(n, base_job(n, load_target(n), boots),
                       job(n, load_target(n), patches, boots=boots))
                      for n in names if load_target(n)["build"] == b]
@@ -1233,11 +1303,18 @@ def check_all(names, boots):
         head, jobs = build_and_boot(mine)
         # The patches themselves.
         s = time.time()
-        gate_cocci(builds[mine[0]], head, record)
-        gate_checkpatch(patches, record)
-        gate_maintainers(head, patches, record)
-        gate_header(builds[mine[0]], head, record)
-        gate_docs(head, record)
+        t0 = builds[mine[0]]
+        guarded("checkpatch", gate_checkpatch, patches, record)
+        if head is None:
+            record("patch gates on the series", False,
+                   f"{t0['build']} did not build: see above")
+        else:
+            guarded(f"{t0['build']}: coccicheck", gate_cocci, t0, head,
+                    record)
+            guarded("get_maintainer.pl", gate_maintainers, head, patches,
+                    record)
+            guarded("touched headers", gate_header, t0, head, record)
+            guarded("kernel-doc + htmldocs", gate_docs, head, record)
         stage_done("patch gates", s)
         # The harness itself: each known-bad fixture must be caught, by
         # the boot checks it names or by the gates (gate.NAME) it names.
@@ -1309,7 +1386,10 @@ def fixture_gated(f, expects, targets, patches, record):
     s = time.time()
     log(f"fixture {f.stem}: running "
         + ", ".join(sorted({c for c, _ in gated})))
-    out = fixture_gates(f, gated, targets, patches)
+    try:
+        out = fixture_gates(f, gated, targets, patches)
+    except Fail as e:           # a gate that could not run misses it
+        out = [("the gates", False, str(e))]
     for check, pattern in gated:
         hit = [n for n, ok, d in out if ok is False and
                re.search(pattern, f"{n}\n{d}", re.S)]
