@@ -1,6 +1,8 @@
 # make          the main job: series applied to Debian's 6.12 tree, x86_64
 #               built, booted in QEMU, vmalloc selftests run, verdict printed
-# make check    every check: the targets, the gates and the harness fixtures
+# make check    every check: the harness's own tests, the targets, the gates
+#               and the harness fixtures
+# make selftest the harness's own tests (seconds; unpacks the base tree once)
 # make tree     build/src/6.12 with the series applied as commits, to edit
 # make export   series/6.12/ regenerated from the commits in build/src/6.12
 # make fresh    make and make check (TARGETS, default x86_64) in a clean
@@ -12,8 +14,12 @@ TARGETS ?=
 all: deps
 	$(KT) run $(or $(TARGETS),x86_64)
 
-check: deps
+check: deps selftest
 	$(KT) check $(TARGETS)
+
+selftest: deps
+	@$(KT) base
+	$(PY) -m unittest discover -s harness -p 'test_*.py'
 
 tree: deps
 	$(KT) tree
@@ -31,4 +37,4 @@ deps:
 clean:
 	@sh harness/clean.sh
 
-.PHONY: all check tree export fresh deps clean
+.PHONY: all check selftest tree export fresh deps clean

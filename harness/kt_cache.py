@@ -1,0 +1,55 @@
+"""Results kept while their inputs hold: build/cache/NAME.json."""
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+
+from kt_common import BUILD, TOP
+
+HARNESS = Path(__file__).resolve().parent
+
+
+def harness_text() -> str:
+    """Every module of the harness and the common kconfig fragment: a
+    change to any of them invalidates every cached result."""
+    files = sorted(HARNESS.glob("kt*.py")) + [TOP / "config/common.config"]
+    return "".join(f"{f.name}\0{f.read_text()}\0" for f in files)
+
+
+_harness = None
+
+
+def cache_key(*parts) -> str:
+    """A key for a result that holds while parts and the harness do."""
+    global _harness
+    if _harness is None:
+        _harness = harness_text()
+    return hashlib.sha1(repr([*parts, _harness]).encode()).hexdigest()
+
+
+class Cache:
+    """build/cache/NAME.json: results that passed, by cache_key().
+
+    Written to a temporary file and renamed, so an interrupted run never
+    leaves a half-written file behind; safe to share between threads."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, name: str, where: Path = BUILD / "cache"):
+        self.path = where / f"{name}.json"
+        try:
+            self.data = json.loads(self.path.read_text())
+        except (FileNotFoundError, ValueError):
+            self.data = {}
+
+    def get(self, key: str) -> object:
+        return self.data.get(key)
+
+    def put(self, key: str, value) -> None:
+        with self._lock:
+            self.data[key] = value
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".tmp{threading.get_ident()}")
+            tmp.write_text(json.dumps(self.data, indent=1))
+            os.replace(tmp, self.path)

@@ -1,0 +1,187 @@
+"""make check: every target built patch by patch and booted (the base and
+the series), the patch gates, and the fixtures, on both cores.
+
+Two builders, each in a checkout of its own: this thread takes the builds
+the fixtures use, then the patch gates and the fixtures; a second thread
+builds the others meanwhile.  Guests boot one at a time in the
+background while the next tree builds."""
+import concurrent.futures
+import time
+
+import kt_fixtures
+import kt_targets
+from kt_common import RESULTS, SERIES, Fail, log, rel, say, second_builder
+from kt_gates import (gate_builds, gate_checkpatch, gate_cocci, gate_docs,
+                      gate_header, gate_maintainers, gate_warnings)
+from kt_job import base_job, job
+from kt_report import Checks, summary_row, table
+from kt_results import FAIL, PASS, SKIP, failed
+from kt_tree import patches_in
+
+
+class Run:
+    """One make check: what it checks, and what it has found so far."""
+
+    def __init__(self, names: list, boots):
+        self.names = names
+        self.boots = boots
+        self.patches = patches_in(SERIES)
+        self.fixtures = kt_fixtures.all_fixtures()
+        self.checks = Checks()
+        self.builds: dict = {}          # build name -> a target of it
+        for n in names:
+            t = kt_targets.load(n)
+            self.builds.setdefault(t.build, t)
+
+    def record(self, name, result, detail="", secs=None):
+        self.checks.record(name, result, detail, secs)
+
+    def guarded(self, what: str, fn, *args):
+        """fn(*args); a Fail (a missing tool, a tree that does not build)
+        is a FAIL line of its own, and the run goes on."""
+        try:
+            return fn(*args)
+        except Fail as e:
+            self.record(what, FAIL, str(e))
+            return None
+
+    def stage_done(self, what: str, since: float) -> None:
+        log(f"check: {what} took {time.time() - since:.0f}s")
+
+    def runnable(self, f) -> bool:
+        return set(f.targets) <= set(self.names)
+
+
+def build_and_boot(run: Run, group: list) -> tuple:
+    """The series on each build of group: every patch builds, code size,
+    warnings.  Then its targets boot, unpatched and with the series (a
+    failure that the base has too is pre-existing), while the next build
+    goes on.  Returns (the last build's head or None, [(target, base
+    future, series future)])."""
+    s, jobs, head = time.time(), [], None
+    for b in group:
+        t = run.builds[b]
+        head = run.guarded(f"{b}: the series builds", gate_builds, t,
+                           run.patches, run.record)
+        if head is None:
+            continue
+        run.guarded(f"{b}: W=1 + sparse", gate_warnings, t, head, run.record)
+        for n in run.names:
+            tn = kt_targets.load(n)
+            if tn.build == b:
+                jobs.append((n, base_job(n, tn, run.boots),
+                             job(n, tn, run.patches, run.boots)))
+    run.stage_done(f"builds of every patch on {' '.join(group)}", s)
+    return head, jobs
+
+
+def patch_gates(run: Run, t, head) -> None:
+    """The patches themselves, on the build of target t at head."""
+    s = time.time()
+    run.guarded("checkpatch", gate_checkpatch, run.patches, run.record)
+    if head is None:
+        run.record("patch gates on the series", FAIL,
+                   f"{t.build} did not build: see above")
+    else:
+        run.guarded(f"{t.build}: coccicheck", gate_cocci, t, head,
+                    run.record)
+        run.guarded("get_maintainer.pl", gate_maintainers, head,
+                    run.patches, run.record)
+        run.guarded("touched headers", gate_header, t, head, run.record)
+        run.guarded("kernel-doc + htmldocs", gate_docs, head, run.record)
+    run.stage_done("patch gates", s)
+
+
+def fixtures(run: Run) -> list:
+    """Each known-bad fixture must be caught: the gated ones here, the
+    booted ones as [(fixture, future)] for later."""
+    s = time.time()
+    booted = [(f, job(f"fixture-{f.name}", kt_targets.load(f.targets[0]),
+                      run.patches + [f.path], run.boots,
+                      timeout=f.timeout))
+              for f in run.fixtures if run.runnable(f) and f.booted()]
+    for f in run.fixtures:
+        if not run.runnable(f):
+            run.record(f"fixture {f.name}: its target "
+                       f"{' '.join(sorted(set(f.targets) - set(run.names)))}"
+                       " is not in this run", SKIP)
+        elif f.gated():
+            kt_fixtures.check_gated(f, run.patches, run.record)
+    run.stage_done("fixture builds and gates", s)
+    return booted
+
+
+def first_builder(run: Run) -> list:
+    """The builds the fixtures use (or the first), then the gates and the
+    fixtures; the other builds go to a second builder meanwhile."""
+    mine = [b for b, t in run.builds.items()
+            if any(kt_targets.load(x).build == b
+                   for f in run.fixtures for x in f.targets)] \
+        or list(run.builds)[:1]
+    others = [b for b in run.builds if b not in mine]
+    with concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, initializer=second_builder) as side:
+        theirs = side.submit(build_and_boot, run, others) if others else None
+        head, jobs = build_and_boot(run, mine)
+        patch_gates(run, run.builds[mine[0]], head)
+        booted = fixtures(run)
+        if theirs:
+            s = time.time()
+            log("check: waiting for the second builder")
+            jobs += theirs.result()[1]
+            run.stage_done("waiting for the second builder", s)
+    return jobs, booted
+
+
+def judge(run: Run, n: str, base: dict, r: dict) -> None:
+    """A target's verdict: the series' failures that the base does not
+    have."""
+    old_fails = set(failed(base["tests"]))
+    new_fails = [f for f in failed(r["tests"]) if f not in old_fails]
+    pre = [f for f in failed(r["tests"]) if f in old_fails]
+    detail = r["error"] or ""
+    if pre:
+        detail += "\npre-existing (the base fails them too): " + \
+            ", ".join(pre)
+    run.record(f"{n}: series applied, built, booted, tested"
+               + (f" ({len(pre)} pre-existing failures)" if pre else ""),
+               PASS if r["tests"] and not new_fails else FAIL,
+               detail.strip(), r["seconds"])
+
+
+def collect(run: Run, jobs: list, booted: list) -> list:
+    """Wait for the guests; judge each target and fixture; table rows."""
+    s, rows = time.time(), []
+    log("check: all trees built; waiting for the guests")
+    for n, b, r in sorted(jobs, key=lambda j: run.names.index(j[0])):
+        b, r = b.result(), r.result()
+        rows += [summary_row(b), summary_row(r)]
+        judge(run, n, b, r)
+    for f, r in booted:
+        r = r.result()
+        row = summary_row(r)
+        row[1] = "caught" if all(kt_fixtures.caught(r, c, p)
+                                 for c, p in f.booted()) else "MISSED"
+        rows.append(row)
+        kt_fixtures.check_booted(f, r, run.record)
+    run.stage_done("waiting for the last guests", s)
+    return rows
+
+
+def cmd_check(names: list) -> int:
+    t_start = time.time()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    boots = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    try:
+        run = Run(names, boots)
+        jobs, booted = first_builder(run)
+        rows = collect(run, jobs, booted)
+    finally:
+        boots.shutdown(cancel_futures=True)
+    say("\n" + table(rows))
+    run.checks.write(RESULTS / "check.json")
+    n = run.checks.counts()
+    log(f"check: {time.time() - t_start:.0f}s in all; "
+        f"results in {rel(RESULTS)}/")
+    say(f"{n[PASS]} passed, {n[FAIL]} failed, {n[SKIP]} skipped")
+    return 1 if n[FAIL] else 0

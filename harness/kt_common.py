@@ -1,0 +1,173 @@
+"""What every stage shares: paths, the build identity, running commands,
+the one-line error, and the Debian package behind each tool."""
+import functools
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parent.parent
+BUILD = TOP / "build"
+KVER = os.environ.get("KVER", "6.12")
+SRC = BUILD / "src" / KVER          # the tree a developer edits
+SECOND = BUILD / "builder2"         # check's second builder: work/, out/
+SERIES = TOP / "series" / KVER
+RESULTS = BUILD / "results"
+JOBS = str(os.cpu_count() or 2)
+
+# Deterministic base commit and build identity.
+BASE_DATE = "1970-01-01T00:00:01Z"
+BUILD_ENV = {
+    "KBUILD_BUILD_TIMESTAMP": "1970-01-01",
+    "KBUILD_BUILD_USER": "kt",
+    "KBUILD_BUILD_HOST": "kt",
+    "CCACHE_BASEDIR": str(TOP),
+    "CCACHE_NOHASHDIR": "1",
+}
+HARNESS_GIT = {
+    "GIT_COMMITTER_NAME": "kt harness",
+    "GIT_COMMITTER_EMAIL": "kt@harness.invalid",
+}
+
+
+class Fail(Exception):
+    """A one-line, user-facing error."""
+
+
+_print_lock = threading.Lock()
+
+
+def say(text: str) -> None:
+    """Print whole lines, also from several threads."""
+    with _print_lock:
+        print(text, flush=True)
+
+
+def log(msg: str) -> None:
+    say(f"[{time.strftime('%H:%M:%S')}] {msg}")
+
+
+def rel(p) -> str:
+    p = Path(p)
+    return str(p.relative_to(TOP)) if p.is_relative_to(TOP) else str(p)
+
+
+def run(cmd: list, cwd=None, env: dict = None, logf: Path = None,
+        check: bool = True, timeout: float = None) -> tuple:
+    """Run cmd; return (status, output).  With logf, output goes there."""
+    full_env = dict(os.environ, **(env or {}))
+    try:
+        if logf:
+            with open(logf, "a") as f:
+                f.write(f"$ {' '.join(map(str, cmd))}\n")
+                f.flush()
+                r = subprocess.run(cmd, cwd=cwd, env=full_env, stdout=f,
+                                   stderr=subprocess.STDOUT, timeout=timeout)
+            out = ""
+        else:
+            r = subprocess.run(cmd, cwd=cwd, env=full_env, text=True,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=timeout)
+            out = r.stdout
+    except FileNotFoundError:
+        require(str(cmd[0]))
+        raise
+    if check and r.returncode:
+        where = f"see {rel(logf)}" if logf else out.strip()[-300:]
+        raise Fail(f"{' '.join(map(str, cmd[:2]))} failed: {where}")
+    return r.returncode, out
+
+
+def git(*args, cwd=SRC, env=None, check=True) -> str:
+    return run(["git", *args], cwd=cwd, env=env, check=check)[1].strip()
+
+
+def deb_field(pkg: str, field: str) -> str:
+    return run(["dpkg-query", "-W", f"-f=${{{field}}}", pkg])[1].strip()
+
+
+# ------------------------------------------------ which builder am I
+
+_thread = threading.local()
+
+
+def second_builder() -> None:
+    """This thread builds in build/builder2/ (a thread initializer)."""
+    _thread.root = SECOND
+
+
+def root() -> Path:
+    """Where this thread's checkout and kernel builds live: build/, or
+    build/builder2/ for check's second builder.  The layout is the same,
+    so the compiler sees the same relative paths and ccache hits."""
+    return getattr(_thread, "root", BUILD)
+
+
+def work() -> Path:
+    """The harness's checkout (a git worktree)."""
+    return root() / "work" / KVER
+
+
+def outs() -> Path:
+    """Kernel build directories, built from work() only."""
+    return root() / "out"
+
+
+# ------------------------------------------------ tools and packages
+
+# The Debian package that has each command the harness or a gate runs
+# (harness/deps.sh installs them all), and each module that Debian's
+# python3 must import for a gate (checkpatch's spdxcheck.py).
+PACKAGE = {
+    "ccache": "ccache", "cpio": "cpio", "perl": "perl", "sparse": "sparse",
+    "spatch": "coccinelle", "ocamlopt": "ocaml", "depmod": "kmod",
+    "flex": "flex", "bison": "bison", "bc": "bc", "dpkg-deb": "dpkg",
+    "git": "git", "make": "make", "tar": "tar", "xz": "xz-utils",
+    "sphinx-build": "python3-sphinx", "qemu-system-x86_64": "qemu-system-x86",
+    "qemu-system-i386": "qemu-system-x86", "qemu-system-ppc64":
+    "qemu-system-ppc", "qemu-system-ppc": "qemu-system-ppc",
+    "qemu-system-arm": "qemu-system-arm",
+    "qemu-system-aarch64": "qemu-system-arm",
+}
+PY_PACKAGE = {"ply": "python3-ply", "git": "python3-git"}
+# Headers a kernel build needs from the host (objtool, sign-file).
+HEADERS = {"/usr/include/gelf.h": "libelf-dev",
+           "/usr/include/openssl/ssl.h": "libssl-dev"}
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def package_of(cmd: str) -> str:
+    """The Debian package of a command: a cross gcc is gcc-TRIPLET."""
+    if cmd.endswith("-gcc"):
+        return "gcc-" + cmd[:-len("-gcc")]
+    return PACKAGE.get(cmd, cmd)
+
+
+def require(*cmds, py=(), files=None) -> None:
+    """Fail, naming the Debian packages, unless every command is on PATH,
+    Debian's python3 imports every module in py and every file in files
+    ({path: package}) exists."""
+    missing = {c: package_of(c) for c in cmds if not shutil.which(c)}
+    missing.update({f: p for f, p in (files or {}).items()
+                    if not Path(f).exists()})
+    for m in py:
+        ok = Path(DEBIAN_PYTHON).exists() and subprocess.run(
+            [DEBIAN_PYTHON, "-c", f"import {m}"], capture_output=True
+        ).returncode == 0
+        if not ok:
+            missing[f"python3 module {m}"] = PY_PACKAGE[m]
+    if missing:
+        pkgs = " ".join(sorted(set(missing.values())))
+        raise Fail(f"{', '.join(missing)} not found: install Debian "
+                   f"package{'s' if ' ' in pkgs else ''} {pkgs} "
+                   f"(make deps, or apt-get install {pkgs})")
+
+
+@functools.lru_cache(maxsize=None)
+def tool_versions(*extra) -> list:
+    """The first line of each tool's --version: part of every cache key."""
+    return [run([c, "--version"], check=False)[1].splitlines()[:1]
+            if shutil.which(c) else f"{c}: missing"
+            for c in ("sparse", "spatch", *extra)]

@@ -1,0 +1,112 @@
+"""Findings (compiler and sparse warnings, coccicheck reports, kernel-doc
+and Sphinx warnings): collected in the base and with the series, and
+compared like the kernel test robot does: only what is new counts, and
+each new finding names the patch that brought it."""
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+from kt_cache import Cache, cache_key
+from kt_common import BUILD_ENV, RESULTS, git, outs, run, work
+from kt_kbuild import make_args, touched_objs
+from kt_targets import Target
+from kt_targets import key as target_key
+from kt_tree import commit_subject
+
+WARNING = re.compile(r"^(\S+?):(\d+)(?::\d+)?: (warning|error): (.*)$")
+COCCI = re.compile(r"^(\S+?):(\d+):\d+-\d+: (.*)$")
+
+
+def parse(text: str, pattern: re.Pattern, fmt) -> dict:
+    """{finding without its line number: [(file, line)]} from a log."""
+    found: dict = {}
+    for m in map(pattern.match, text.splitlines()):
+        if m:
+            f = os.path.normpath(m.group(1)).replace(str(work()) + "/", "")
+            found.setdefault(fmt(f, m), []).append((f, m.group(2)))
+    return found
+
+
+def new(base: dict, series: dict) -> list:
+    """[(finding, how many more than in base, where the last one is)]:
+    findings are compared without line numbers, which move."""
+    more = Counter({k: len(v) for k, v in series.items()}) - \
+        Counter({k: len(v) for k, v in base.items()})
+    return [(k, n, series[k][-1]) for k, n in more.items()]
+
+
+def last_change(head: str, f: str) -> str:
+    """The last patch to change file f, or the base tree."""
+    subj = git("log", "-1", "--format=%s", f"base..{head}", "--", f,
+               cwd=work(), check=False)
+    return f'"{subj}" (the last patch to change {f})' if subj else \
+        "the base tree"
+
+
+def blame(head: str, where: tuple) -> str:
+    """Which patch brought a finding at (file, line): the last to change
+    that line, or if the line is the base's, the last to change the file."""
+    f, line = where
+    if line is None:
+        return last_change(head, f)
+    rc, out = run(["git", "blame", "--porcelain", "-L", f"{line},+1", head,
+                   "--", f], cwd=work(), check=False)
+    sha = out.split(" ", 1)[0] if rc == 0 else ""
+    if sha and sha != git("rev-parse", "base", cwd=work()):
+        return f'"{commit_subject(sha)}"'
+    return last_change(head, f)
+
+
+class MakeFailed(Exception):
+    """A checker's make failed: args (label, log file)."""
+
+
+def collect(t: Target, head: str, slug: str, extra: list, pattern, fmt,
+            objs: list, each: bool) -> dict:
+    """{"base": findings, "series": findings} of make with extra arguments
+    (W=1 C=2, or coccicheck as the checker) on objs, in the base and at
+    head.  Kept while the sources (the objects', any header the series
+    changes, scripts/) and the command hold.  With each, every object is
+    made and kept on its own: touching one file checks one."""
+    name = t.build
+    dirs = {"base": outs() / f"{name}-base", "series": outs() / name}
+    found: dict = {"base": {}, "series": {}}
+    cache = Cache(f"{name}-{slug}")
+    # (a checker's script, e.g. COCCI=, is a source too)
+    scripts = [Path(a.split("=", 1)[1]).read_text() for a in extra
+               if a.startswith("COCCI=")]
+    for label, rev in (("base", "base"), ("series", head)):
+        d = dirs[label]
+        git("checkout", "-q", "-f", "--detach", rev, cwd=work())
+        have = [o for o in objs if (work() / (o[:-2] + ".c")).exists()]
+        headers = git("diff", "base", rev, "--", "*.h", cwd=work())
+        logf = RESULTS / f"{name}-{slug}-{label}.log"
+        logf.unlink(missing_ok=True)
+        for group in ([[o] for o in have] if each else [have] * bool(have)):
+            # (make -s would send the checker's stdout, coccicheck's
+            # reports, to /dev/null.)
+            args = [a for a in make_args(t, d) if a != "-s"] + extra + group
+            key = cache_key(args, target_key(t), headers, scripts,
+                            git("rev-parse", f"{rev}:scripts", cwd=work()),
+                            [git("rev-parse", f"{rev}:{o[:-2]}.c", cwd=work())
+                             for o in group])
+            if cache.get(key) is None:
+                for o in group:     # compile them again: warnings show
+                    (d / o).unlink(missing_ok=True)
+                rc, _ = run(args, env=BUILD_ENV, logf=logf, check=False)
+                if rc:
+                    raise MakeFailed(label, logf)
+                cache.put(key, parse(logf.read_text(errors="replace"),
+                                     pattern, fmt))
+            for k, where in cache.get(key).items():
+                found[label].setdefault(k, []).extend(map(tuple, where))
+    git("checkout", "-q", "-f", "--detach", head, cwd=work())
+    return found
+
+
+def objects(t: Target, head: str, since: str = "base") -> list:
+    """The objects of t's build that the series (or the patches since a
+    commit) touches."""
+    git("checkout", "-q", "-f", "--detach", head, cwd=work())
+    return touched_objs(head, outs() / t.build, since)

@@ -1,0 +1,159 @@
+"""The harness's own fixtures: known-bad patches in tests/fixtures/ that
+make check applies on top of the series and must see caught, by the boot
+checks or by the gates their Expect: lines name."""
+import dataclasses
+import re
+import time
+from pathlib import Path
+
+import kt_targets
+from kt_common import BUILD, HARNESS_GIT, RESULTS, TOP, Fail, git, log, outs
+from kt_common import rel, work
+from kt_gates import (gate_checkpatch, gate_cocci, gate_docs, gate_patch,
+                      gate_warnings)
+from kt_results import FAIL, PASS
+from kt_tree import apply, worktree
+
+FIXTURES = TOP / "tests" / "fixtures"
+GATES = ("builds", "warnings", "checkpatch", "docs", "coccicheck")
+# What an Expect: line may name: a boot check (suite.case, as in
+# results.json) or a gate.
+CHECK = re.compile(r"^(apply|boot\.boot|console\.clean|"
+                   r"test_vmalloc\.[\w.]+|kunit\.\w+\.\w+|"
+                   rf"gate\.({'|'.join(GATES)}))$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Fixture:
+    path: Path
+    expects: tuple              # ((check, regex), ...)
+    timeout: int                # 0: the target's own
+    targets: tuple              # the first boots it
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    def gated(self) -> list:
+        return [(c, p) for c, p in self.expects if c.startswith("gate.")]
+
+    def booted(self) -> list:
+        return [(c, p) for c, p in self.expects if not c.startswith("gate.")]
+
+
+def load(p: Path) -> Fixture:
+    """tests/fixtures/X.patch, its Expect: lines checked: a check name
+    the harness does not know, a bad regex or an unknown target fails
+    here, in a second, not after a whole run."""
+    text = p.read_text()
+    expects = tuple(re.findall(r"^Expect: (\S+) (.*)$", text, re.M))
+    if not expects:
+        raise Fail(f"{rel(p)}: no 'Expect: <check> <regex>' line")
+    for check, pattern in expects:
+        if not CHECK.match(check):
+            raise Fail(f"{rel(p)}: unknown check '{check}' in Expect: (apply, "
+                       "boot.boot, console.clean, test_vmalloc.CASE, "
+                       "kunit.SUITE.CASE, gate.{" + ",".join(GATES) + "})")
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            raise Fail(f"{rel(p)}: bad regex /{pattern}/: {e}") from None
+    tmo = re.search(r"^Expect-timeout: (\d+)$", text, re.M)
+    target = re.search(r"^Expect-target: (.+)$", text, re.M)
+    targets = tuple(target.group(1).split()) if target else ("x86_64",)
+    for t in targets:
+        kt_targets.load(t)          # an unknown one fails, naming it
+    return Fixture(p, expects, int(tmo.group(1)) if tmo else 0, targets)
+
+
+def all_fixtures() -> list:
+    return [load(p) for p in sorted(FIXTURES.glob("*.patch"))]
+
+
+def caught(r: dict, check: str, pattern: str) -> bool:
+    """Did the run fail in the expected check, with the expected text?"""
+    if check == "apply":
+        return "build" not in r["stages"] and bool(
+            r["error"] and re.search(pattern, r["error"]))
+    # suite names have dots too ("kunit.pgalloc_track"): take the longest
+    suite = max((s for s in r["tests"] if check.startswith(s + ".")),
+                key=len, default="")
+    case = check[len(suite) + 1:]
+    res, detail = r["tests"].get(suite, {}).get(case, ("missing", ""))
+    return res == FAIL and bool(re.search(pattern, detail, re.S))
+
+
+def run_gates(f: Fixture, patches: list) -> list:
+    """The gates that a fixture names, on the series plus the fixture:
+    [(check, result, detail)] as they would be recorded."""
+    out: list = []
+
+    def rec(name, res, detail="", secs=None):
+        out.append((name, res, detail))
+
+    commits = apply(worktree(), patches + [f.path], env=HARNESS_GIT)
+    head, n = commits[-1], len(commits)
+    want = {c[len("gate."):] for c, _ in f.gated()}
+    ts = [kt_targets.load(x) for x in f.targets]
+    if "checkpatch" in want:
+        gate_checkpatch([f.path], rec)
+    if "builds" in want:            # and the code size, if it says so
+        for t in ts:
+            out_dir = outs() / t.build
+            logf = RESULTS / f"fixture-{f.name}-{t.build}.log"
+            logf.unlink(missing_ok=True)
+            gate_patch(t, n, head, n, out_dir, Path(f"{out_dir}-base"), logf,
+                       lambda m, res, d="", secs=None:
+                       rec(m.replace("{i}", str(n)), res, d))
+    if "warnings" in want:
+        gate_warnings(ts[0], head, rec)
+    if "docs" in want:
+        gate_docs(head, rec)
+    if "coccicheck" in want:
+        gate_cocci(ts[0], head, rec, since=f"{head}^",
+                   cocci=own_cocci(head))
+    return out
+
+
+def own_cocci(head: str) -> Path:
+    """A copy of the Coccinelle script the series adds (the base has
+    none), or None.  The fixtures test the series' own check alone: all
+    the tree's scripts take minutes a file."""
+    added = git("diff", "--name-only", "--diff-filter=A", "base", head,
+                "--", "scripts/coccinelle/", cwd=work()).split()
+    if not added:
+        return None
+    cocci = BUILD / "cocci" / Path(added[0]).name
+    cocci.parent.mkdir(exist_ok=True)
+    cocci.write_text(git("show", f"{head}:{added[0]}", cwd=work()) + "\n")
+    return cocci
+
+
+def check_gated(f: Fixture, patches: list, record) -> None:
+    """Run the gates a fixture names (gate.NAME); each must catch it."""
+    s = time.time()
+    log(f"fixture {f.name}: running "
+        + ", ".join(sorted({c for c, _ in f.gated()})))
+    try:
+        out = run_gates(f, patches)
+    except Fail as e:           # a gate that could not run misses it
+        out = [("the gates", FAIL, str(e))]
+    for check, pattern in f.gated():
+        hit = [n for n, res, d in out if res == FAIL and
+               re.search(pattern, f"{n}\n{d}", re.S)]
+        got = "\n".join(f"{'FAIL' if res == FAIL else res} {n}"
+                        f"{': ' + d if d and res == FAIL else ''}"
+                        for n, res, d in out)
+        record(f"fixture {f.name}: caught by {check}"
+               + (f" ({hit[0]})" if hit else ""), PASS if hit else FAIL,
+               "" if hit else f"expected a failure matching "
+               f"/{pattern}/; got:\n{got}", time.time() - s)
+
+
+def check_booted(f: Fixture, r: dict, record) -> None:
+    """Each boot check a fixture names must have failed as it says."""
+    for check, pattern in f.booted():
+        record(f"fixture {f.name}: caught by {check}",
+               PASS if caught(r, check, pattern) else FAIL,
+               f"expected {check} to fail matching /{pattern}/; got: "
+               f"{r['error']}", r["seconds"])

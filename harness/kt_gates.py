@@ -1,0 +1,283 @@
+"""The gates: what a maintainer's robots check before a series is read.
+Each records "pass", "fail" or "skip" lines through record(name, result,
+detail, secs) and fails only on what is new against the base tree."""
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import kt_findings
+from kt_cache import Cache, cache_key
+from kt_common import (BUILD, BUILD_ENV, HARNESS_GIT, RESULTS, TOP, Fail,
+                       git, log, outs, rel, require, run, tool_versions, work)
+from kt_findings import COCCI, WARNING
+from kt_kbuild import CODE_OBJS, bloat, build, keep_objs, make_args, objs_at
+from kt_results import FAIL, PASS, SKIP
+from kt_targets import Target
+from kt_targets import key as target_key
+from kt_tree import apply, commit_subject, worktree
+
+
+def ok(flag: bool) -> str:
+    return PASS if flag else FAIL
+
+
+# ------------------------------------------------------ every patch builds
+
+def gate_builds(t: Target, patches: list, record) -> str:
+    """Each patch builds on its own; no-change patches keep the code size.
+    Returns the series' last commit."""
+    name = t.build
+    odir, base_dir = outs() / name, outs() / f"{name}-base"
+    logf = RESULTS / f"{name}-bisect.log"
+    logf.unlink(missing_ok=True)
+    commits = apply(worktree(), patches, env=HARNESS_GIT)
+    # A tree that passed before, with the same config and harness, is not
+    # built again: touching one patch rebuilds it and the ones after it.
+    cache = Cache(name)
+    build_base(t, base_dir, logf, cache, record)
+    for i, c in enumerate(commits, 1):
+        key = cache_key(git("rev-parse", f"{c}^{{tree}}", cwd=work()),
+                        target_key(t))
+        if cache.get(key) is not None:
+            for n, res, d in cache.get(key):
+                record(n.replace("{i}", str(i))
+                       + " (cached: this tree passed before)", res, d)
+            continue
+        found: list = []
+
+        def rec(n, res, d="", secs=None):
+            found.append((n, res, d))
+            record(n.replace("{i}", str(i)), res, d, secs)
+        gate_patch(t, i, c, len(commits), odir, base_dir, logf, rec)
+        if all(res == PASS for _, res, _ in found):
+            cache.put(key, found)
+    return commits[-1]
+
+
+def build_base(t: Target, base_dir: Path, logf: Path, cache: Cache,
+               record) -> None:
+    """The base tree, built once for comparisons (kept while it holds)."""
+    key = cache_key("base", git("rev-parse", "base^{tree}", cwd=work()),
+                    target_key(t))
+    if cache.get(key) is not None and (base_dir / "vmlinux").exists():
+        record(f"{t.build}: base tree builds (cached: it built before)",
+               PASS)
+        return
+    s = time.time()
+    git("checkout", "-q", "-f", "--detach", "base", cwd=work())
+    log(f"{t.build}: building the base tree for comparison ...")
+    build(t, base_dir, logf)
+    record(f"{t.build}: base tree builds", PASS, "", time.time() - s)
+    cache.put(key, [])
+
+
+def gate_patch(t: Target, i: int, c: str, n: int, odir: Path,
+               base_dir: Path, logf: Path, record) -> None:
+    """Patch i (commit c) builds; if it changes nothing, code size holds.
+    A patch that says "No functional change" must not grow the code that
+    the patch before it (the base, for patch 1) built."""
+    s = time.time()
+    subj = commit_subject(c)
+    nfc = "No functional change" in git("log", "-1", "--format=%b", c,
+                                        cwd=work())
+    before = base_dir if i == 1 or not nfc else \
+        objs_at(t, f"{c}^", odir, logf)
+    git("checkout", "-q", "-f", "--detach", c, cwd=work())
+    log(f"{t.build}: building patch {i}/{n}: {subj}")
+    try:
+        build(t, odir, logf)
+    except Fail as e:
+        record(f"{t.build}: patch {{i}} builds ({subj})", FAIL, str(e),
+               time.time() - s)
+        return
+    record(f"{t.build}: patch {{i}} builds", PASS, subj, time.time() - s)
+    # A shrink is shown (compilers reallocate registers) but passes.
+    sizes = [(o,) + bloat(before / o, odir / o) for o in CODE_OBJS] \
+        if nfc else []
+    keep_objs(t, git("rev-parse", c, cwd=work()), odir)  # for the next one
+    if not nfc:
+        return
+    grown = [f"{o}: {d:+d} bytes\n{txt}" for o, d, txt in sizes if d > 0]
+    record(f"{t.build}: patch {{i}} does not grow the code (bloat-o-meter "
+           f"against {'the base' if i == 1 else 'the patch before'}: "
+           + ", ".join(f"{o} {d:+d}" for o, d, _ in sizes) + ")",
+           ok(not grown), "\n".join(grown))
+
+
+# ------------------------------------------------------------- checkpatch
+
+def gate_checkpatch(patches: list, record) -> None:
+    """checkpatch --strict; a finding passes only if tests/ allows it."""
+    # (checkpatch quietly drops its SPDX checks when spdxcheck.py cannot
+    # import its modules)
+    require("perl", py=("ply", "git"))
+    allow = [l.split(" | ", 1) for l in
+             (TOP / "tests" / "checkpatch.allow").read_text().splitlines()
+             if " | " in l and not l.startswith("#")]
+    for p in patches:
+        # (Debian's python3 first: spdxcheck.py needs its python3-ply.)
+        _, out = run(["perl", str(work() / "scripts/checkpatch.pl"),
+                      "--strict", "--terse", "--no-summary", str(p)],
+                     cwd=work(), check=False,
+                     env={"PATH": "/usr/bin:" + os.environ["PATH"]})
+        subj = re.search(r"^Subject: (?:\[PATCH[^\]]*\] )?(.*)",
+                         p.read_text(), re.M).group(1)
+        found = [l.split(": ", 1)[1] for l in out.splitlines() if ": " in l]
+        new = [f for f in found if not any(
+            subj.startswith(a) and f.startswith(b) for a, b in allow)]
+        note = f" ({len(found) - len(new)} allowed, see " \
+            "tests/checkpatch.allow)" if len(found) != len(new) else ""
+        record(f"checkpatch --strict {p.name}{note}", ok(not new),
+               "\n".join(new))
+
+
+# ------------------------------------------------ W=1, sparse, coccicheck
+
+def gate_new_findings(t: Target, head: str, record, what: str, extra: list,
+                      pattern, fmt, since: str = "base",
+                      each: bool = False) -> None:
+    """make with extra arguments on the objects the series (or the
+    patches since a commit) touches, in base and at head: fail on
+    findings the base does not have, naming the patch of each."""
+    # (spatch compiles the OCaml parts of some scripts with ocamlopt)
+    require(*(["spatch", "ocamlopt"] if any("coccicheck" in a for a in extra)
+              else ["sparse"]))
+    objs = kt_findings.objects(t, head, since)
+    if not objs:
+        record(f"{t.build}: {what}", SKIP,
+               "the series touches no object this target builds")
+        return
+    s = time.time()
+    slug = re.sub(r"\W+", "-", what.split(" (")[0]).strip("-").lower()
+    try:
+        found = kt_findings.collect(t, head, slug, extra, pattern, fmt, objs,
+                                    each)
+    except kt_findings.MakeFailed as e:
+        label, logf = e.args
+        record(f"{t.build}: {what} build of {label}", FAIL,
+               f"make failed, see {rel(logf)}")
+        return
+    new = [f"{k} (x{n}; from {kt_findings.blame(head, where)})"
+           for k, n, where in kt_findings.new(found["base"], found["series"])]
+    n_base = sum(map(len, found["base"].values()))
+    record(f"{t.build}: {what} on {' '.join(objs)}: {len(new)} new "
+           f"({n_base} in base)", ok(not new), "\n".join(new),
+           time.time() - s)
+
+
+def gate_warnings(t: Target, head: str, record) -> None:
+    """W=1 + sparse (C=2) on what the series touches: nothing new."""
+    gate_new_findings(t, head, record, "W=1 + sparse", ["W=1", "C=2"],
+                      WARNING, lambda f, m: f"{f}: {m.group(3)}: "
+                      f"{m.group(4)}")
+
+
+def gate_cocci(t: Target, head: str, record, since: str = "base",
+               cocci: Path = None) -> None:
+    """make coccicheck MODE=report (every script, the series' own too, or
+    only the script cocci) on the files the series touches: nothing new."""
+    def key(f, m):      # "preceding lock on line 1138": lines move
+        return f"{f}: {re.sub(r'[0-9]+', 'N', m.group(3))}"
+    gate_new_findings(t, head, record, "coccicheck MODE=report"
+                      + (f" COCCI={Path(cocci).name}" if cocci else ""),
+                      ["C=2", f"CHECK={work()}/scripts/coccicheck",
+                       "MODE=report"] + ([f"COCCI={cocci}"] if cocci else []),
+                      COCCI, key, since, each=True)
+
+
+# ------------------------------------------------------------------ docs
+
+def docs_warnings(rev: str, srcs: list) -> dict:
+    """{warning without its line number: [(file, None)]} of kernel-doc
+    -Wall on srcs and 'make SPHINXDIRS=mm htmldocs' at rev."""
+    git("checkout", "-q", "-f", "--detach", rev, cwd=work())
+    present = [f for f in srcs if (work() / f).exists()]
+    _, kdoc = run(["perl", "scripts/kernel-doc", "-none", "-Wall"]
+                  + present, cwd=work(), check=False) if present else (0, "")
+    label = "base" if rev == "base" else "series"
+    out = outs() / f"docs-{label}"
+    shutil.rmtree(out, ignore_errors=True)
+    logf = RESULTS / f"htmldocs-{label}.log"
+    logf.unlink(missing_ok=True)
+    rc, _ = run(["make", "-C", str(work()), f"O={out}", "SPHINXDIRS=mm",
+                 "htmldocs"], logf=logf, check=False)
+    if rc:
+        raise Fail(f"htmldocs ({label}) failed, see {rel(logf)}")
+    found: dict = {}
+    for l in kdoc.splitlines() + logf.read_text().splitlines():
+        l = l.replace(str(work()) + "/", "")
+        if re.search(r"warning|error", l, re.I) and \
+                "dot(1) not found" not in l:
+            f = re.match(r"(\S+?):", l)
+            where = (f.group(1), None) if f and \
+                (work() / f.group(1)).is_file() else ("", None)
+            found.setdefault(re.sub(r":\d+:", ":", l), []).append(where)
+    return found
+
+
+def gate_docs(head: str, record) -> None:
+    """kernel-doc -Wall and 'make SPHINXDIRS=mm htmldocs': nothing new,
+    naming the patch that brought each new warning.  (kernel-doc reports
+    the line of the declaration, not of the comment that is wrong: the
+    patch named is the last to change the file.)"""
+    require("perl", "sphinx-build")
+    touched = git("diff", "--name-only", "base", head, cwd=work()).split()
+    srcs = [f for f in touched if f.endswith((".c", ".h"))]
+    s = time.time()
+    # The base's warnings change only with the base, the files looked at
+    # and the tools.
+    cache = Cache("docs-base")
+    key = cache_key(git("rev-parse", "base^{tree}", cwd=work()), srcs,
+                    tool_versions("sphinx-build", "perl"))
+    base = cache.get(key)
+    if base is None:
+        base = docs_warnings("base", srcs)
+        cache.put(key, base)
+    series = docs_warnings(head, srcs)
+    new = [f"{k} (from {kt_findings.last_change(head, where[0])})"
+           if where[0] else k
+           for k, n, where in kt_findings.new(base, series)]
+    record(f"kernel-doc + htmldocs (SPHINXDIRS=mm): {len(new)} new warnings "
+           f"({sum(map(len, base.values()))} in base)", ok(not new),
+           "\n".join(new), time.time() - s)
+
+
+# --------------------------------------------------- headers, maintainers
+
+def gate_header(t: Target, head: str, record) -> None:
+    """Touched headers compile alone; pgalloc-track.h stays inside mm/."""
+    git("checkout", "-q", "-f", "--detach", head, cwd=work())
+    touched = git("diff", "--name-only", "base", head, cwd=work()).split()
+    for h in (f for f in touched if f.endswith(".h")):
+        d = BUILD / "hdrtest"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        (d / "Kbuild").write_text("obj-m := hdrtest.o\n")
+        (d / "hdrtest.c").write_text(
+            f'#include "{work() / h}"\n#include <linux/module.h>\n'
+            'MODULE_LICENSE("GPL");\n')
+        logf = RESULTS / "hdrtest.log"
+        logf.unlink(missing_ok=True)
+        rc, _ = run(make_args(t, outs() / t.build) + [f"M={d}", "modules"],
+                    env=BUILD_ENV, logf=logf, check=False)
+        record(f"{h} compiles as the first include ({t.name})", ok(rc == 0),
+               f"see {rel(logf)}" if rc else "")
+    users = git("grep", "-l", "-E", r'#\s*include\s*[<"].*pgalloc-track\.h',
+                cwd=work(), check=False).split()
+    outside = [u for u in users if not u.startswith("mm/")]
+    record("mm/pgalloc-track.h is included only inside mm/ ("
+           + ", ".join(users) + ")", ok(not outside), "\n".join(outside))
+
+
+def gate_maintainers(head: str, patches: list, record) -> None:
+    """get_maintainer.pl names the mm list and maintainer on every patch."""
+    want = ["akpm@linux-foundation.org", "linux-mm@kvack.org"]
+    git("checkout", "-q", "-f", "--detach", head, cwd=work())
+    for p in patches:
+        _, out = run(["perl", "scripts/get_maintainer.pl", "--no-git",
+                      "--no-rolestats", str(p)], cwd=work(), check=False)
+        missing = [w for w in want if w not in out]
+        record(f"get_maintainer.pl {p.name}", ok(not missing),
+               f"missing {', '.join(missing)}:\n{out}" if missing else "")

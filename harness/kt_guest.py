@@ -1,0 +1,150 @@
+"""The guest: an initramfs (Debian's busybox or a nolibc /init, the
+test module, the tree's test_vmalloc.sh) and a QEMU boot under TCG."""
+import re
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+from kt_common import (BUILD, BUILD_ENV, TOP, Fail, git, log, require, run,
+                       work)
+from kt_kbuild import make_args
+from kt_results import VMALLOC_LOOPS, VMALLOC_SKIP
+from kt_targets import Target
+
+
+_fetching = threading.Lock()     # two builders may want the same one
+
+
+def busybox(t: Target) -> Path:
+    """A static busybox: the host's, or Debian's busybox-static for the
+    target's Debian architecture, fetched with a private apt state (the
+    host's dpkg architectures are left alone)."""
+    arch = t.busybox
+    if arch.startswith("/"):
+        return Path(arch)
+    with _fetching:
+        return _fetch_busybox(arch)
+
+
+def _fetch_busybox(arch: str) -> Path:
+    dest = BUILD / "userland" / arch
+    bb = dest / "bin" / "busybox"
+    if bb.exists():
+        return bb
+    state = BUILD / "apt" / arch
+    for d in ("lists/partial", "cache/archives/partial", "deb"):
+        (state / d).mkdir(parents=True, exist_ok=True)
+    opts = ["-q", "-o", f"APT::Architectures={arch}",
+            "-o", f"APT::Architecture={arch}",
+            "-o", f"Dir::State::Lists={state}/lists",
+            "-o", f"Dir::Cache={state}/cache",
+            "-o", "Dir::State::status=/dev/null", "-o", "Debug::NoLocking=1"]
+    log(f"userland: downloading Debian's busybox-static:{arch}")
+    run(["apt-get", *opts, "update"], check=False)
+    rc, out = run(["apt-get", *opts, "download", "busybox-static"],
+                  cwd=state / "deb", check=False)
+    debs = list((state / "deb").glob("busybox-static_*.deb"))
+    if not debs:
+        raise Fail(f"cannot download Debian package busybox-static:{arch}: "
+                   f"{out.strip().splitlines()[-1] if out.strip() else rc}")
+    tmp = dest.with_name(arch + ".tmp")         # complete, or not there
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    run(["dpkg-deb", "-x", str(debs[0]), str(tmp)])
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.rename(dest)
+    return bb
+
+
+def nolibc_init(t: Target, odir: Path, dest: Path) -> None:
+    """guest/init-nolibc.c, static, against the tree's nolibc."""
+    run(make_args(t, odir) + ["headers"], env=BUILD_ENV)
+    run([f"{t.cross_compile}gcc", "-static", "-nostdlib", "-Os",
+         "-fno-stack-protector", "-include",
+         str(work() / "tools/include/nolibc/nolibc.h"),
+         "-I", str(odir / "usr/include"), "-o", str(dest),
+         str(TOP / "guest" / "init-nolibc.c"), "-lgcc"])
+
+
+def initramfs(t: Target, odir: Path) -> Path:
+    """A cpio with busybox, the modules, the selftest and guest/init."""
+    root = odir / "initramfs"
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "bin").mkdir(parents=True)
+    (root / "kt" / "selftests").mkdir(parents=True)
+    if t.busybox:
+        shutil.copy(busybox(t), root / "bin" / "busybox")
+        shutil.copy(TOP / "guest" / "init", root / "init")
+    else:
+        nolibc_init(t, odir, root / "init")
+    shutil.copytree(odir / "mods" / "lib", root / "lib",
+                    ignore=shutil.ignore_patterns("build", "source"))
+    shutil.copy(work() / "tools/testing/selftests/mm/test_vmalloc.sh",
+                root / "kt" / "selftests")
+    mask = sum(1 << i for i, c in enumerate(vmalloc_cases())
+               if c not in VMALLOC_SKIP)
+    (root / "kt" / "vmalloc.params").write_text(
+        f"{VMALLOC_LOOPS} run_test_mask={mask}\n")
+    out = odir / "initramfs.cpio"
+    files = run(["find", "."], cwd=root)[1]
+    require("cpio")
+    with open(out, "wb") as f:
+        r = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=root,
+                           input=files.encode(), stdout=f,
+                           stderr=subprocess.PIPE)
+    if r.returncode:
+        raise Fail(f"cpio failed: {r.stderr.decode(errors='replace')[-300:]}")
+    return out
+
+
+def added_kunit_suites() -> list:
+    """Names of the KUnit suites in files the applied patches add."""
+    files = git("diff", "--name-only", "--diff-filter=A", "base", "HEAD",
+                "--", "*kunit*.c", cwd=work()).split()
+    return [n for f in files for n in re.findall(
+        r'\.name\s*=\s*"(\w+)"', (work() / f).read_text())]
+
+
+def vmalloc_cases() -> list:
+    """Case names in the order of lib/test_vmalloc.c's test_case_array."""
+    text = (work() / "lib" / "test_vmalloc.c").read_text()
+    body = text[text.index("test_case_array[] = {"):]
+    body = body[:body.index("};")]
+    return re.findall(r'\{\s*"(\w+)"', body)
+
+
+def boot(t: Target, image: Path, initrd: Path, console_log: Path,
+         timeout: int) -> tuple:
+    """Boot under QEMU (TCG); return (console lines, timed_out)."""
+    require(t.qemu[0])
+    append = f"console={t.console} panic=-1 oops=panic {t.cmdline}"
+    cmd = [*t.qemu, "-accel", "tcg", "-smp", "1", "-display", "none",
+           "-serial", "stdio", "-monitor", "none", "-no-reboot",
+           "-kernel", str(image), "-initrd", str(initrd),
+           "-append", append.strip()]
+    lines: list = []
+    with open(console_log, "w") as f:
+        f.write(f"$ {' '.join(cmd)}\n")
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+        def reader():
+            for raw in p.stdout:
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                lines.append(line)
+                f.write(line + "\n")
+                f.flush()
+        th = threading.Thread(target=reader, daemon=True)
+        th.start()
+        try:
+            p.wait(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            timed_out = True
+        # QEMU is gone, so its stdout ends: read it to the end before the
+        # log file closes.
+        th.join()
+    return lines, timed_out

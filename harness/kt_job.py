@@ -1,0 +1,123 @@
+"""One job: a target's tree applied, built, booted and judged, written to
+build/results/NAME/.  The guest boots on an executor (one at a time,
+TCG takes a core), so the caller can build the next tree meanwhile."""
+import concurrent.futures
+import json
+import shutil
+import time
+from pathlib import Path
+
+import kt_results
+from kt_cache import Cache, cache_key
+from kt_common import (HARNESS_GIT, KVER, RESULTS, TOP, Fail, git, log, outs,
+                       rel, require)
+from kt_guest import added_kunit_suites, boot, initramfs, vmalloc_cases
+from kt_kbuild import build
+from kt_targets import Target
+from kt_targets import key as target_key
+from kt_tree import apply, worktree
+
+
+class Job:
+    """The record of one job, as results.json keeps it."""
+
+    def __init__(self, name: str, t: Target, patches: list):
+        self.out = RESULTS / name
+        shutil.rmtree(self.out, ignore_errors=True)
+        self.out.mkdir(parents=True)
+        self.t0 = time.time()
+        self.r = {"job": name, "target": t.name,
+                  "kernel": f"linux-source-{KVER}",
+                  "patches": [rel(p) for p in patches], "stages": {},
+                  "tests": {}, "error": None}
+
+    def stage(self, what: str, fn):
+        name = self.r["job"]
+        log(f"{name}: {what} ...")
+        s = time.time()
+        try:
+            return fn()
+        finally:
+            self.r["stages"][what] = round(time.time() - s, 1)
+            log(f"{name}: {what} done in {self.r['stages'][what]:.0f}s")
+
+    def finish(self) -> dict:
+        r = self.r
+        r["seconds"] = round(time.time() - self.t0, 1)
+        as_json = dict(r, tests={
+            s: {c: {"result": v, "detail": d} for c, (v, d) in cases.items()}
+            for s, cases in r["tests"].items()})
+        (self.out / "results.json").write_text(json.dumps(as_json, indent=1)
+                                               + "\n")
+        return r
+
+
+def done(result: dict) -> concurrent.futures.Future:
+    f: concurrent.futures.Future = concurrent.futures.Future()
+    f.set_result(result)
+    return f
+
+
+def job(name: str, t: Target, patches: list, boots, timeout: int = 0,
+        odir: Path = None) -> concurrent.futures.Future:
+    """Apply, build, boot, test one target: a Future of its record.
+
+    The tree is applied and built here, the guest boots on the executor
+    boots while the caller goes on."""
+    j = Job(name, t, patches)
+    odir = odir or outs() / t.build
+    timeout = timeout or t.timeout
+    try:
+        require(t.qemu[0])
+        j.stage("apply", lambda: apply(worktree(), patches, env=HARNESS_GIT))
+        j.r["build"] = j.stage("build",
+                               lambda: build(t, odir, j.out / "build.log"))
+        # The guest gets copies: the next build replaces odir's.
+        image, initrd = j.out / Path(t.image).name, j.out / "initramfs.cpio"
+        shutil.copy(odir / t.image, image)
+        shutil.move(initramfs(t, odir), initrd)
+        cases, suites = vmalloc_cases(), added_kunit_suites()
+    except Fail as e:
+        j.r["error"] = str(e)
+        return done(j.finish())
+
+    def guest() -> dict:
+        try:
+            lines, timed_out = j.stage("boot+test", lambda: boot(
+                t, image, initrd, j.out / "console.log", timeout))
+        except Fail as e:
+            j.r["error"] = str(e)
+            return j.finish()
+        finally:
+            image.unlink()
+            initrd.unlink()
+        res = kt_results.evaluate(lines, timed_out, timeout, t.expect,
+                                  bool(t.busybox))
+        j.r["tests"] = kt_results.verdict(res, cases, suites)
+        bad = kt_results.failed(j.r["tests"])
+        if bad:
+            j.r["error"] = f"{name}: failed: {', '.join(bad[:8])}"
+        return j.finish()
+    return boots.submit(guest)
+
+
+def base_job(n: str, t: Target, boots) -> concurrent.futures.Future:
+    """The unpatched base booted on target n.  Its result depends only on
+    the base tree, the configs and the harness: reuse it while they hold."""
+    key = cache_key(git("rev-parse", "base^{tree}"), target_key(t),
+                    (TOP / "guest/init").read_text(),
+                    (TOP / "guest/init-nolibc.c").read_text())
+    cache = Cache(f"{n}-base-job")
+    r = cache.get(key)
+    if r and (RESULTS / f"{n}-base").exists():
+        r["tests"] = {s: {c: tuple(v) for c, v in cases.items()}
+                      for s, cases in r["tests"].items()}
+        r["job"] += " (cached)"
+        return done(r)
+
+    def keep(f):
+        if not f.result()["error"]:
+            cache.put(key, f.result())
+    f = job(f"{n}-base", t, [], boots, odir=outs() / f"{t.build}-base")
+    f.add_done_callback(keep)
+    return f

@@ -1,0 +1,133 @@
+"""Kernel builds: the kconfig of a target, make, the objects a patch
+touches, and their code size."""
+import os
+import re
+import shutil
+from pathlib import Path
+
+import kt_kunit
+from kt_common import (BUILD_ENV, HEADERS, JOBS, TOP, Fail, git, outs,
+                       require, run, work)
+from kt_targets import Target
+
+
+def make_args(t: Target, odir: Path) -> list:
+    cc = f"ccache {t.cross_compile}gcc"
+    # CCACHE_BASEDIR (cache hits from any clone) hands gcc the source as a
+    # path relative to odir, which Kbuild's absolute -fmacro-prefix-map
+    # misses: strip that prefix too, so __FILE__ stays "mm/vmalloc.c".
+    rel_src = os.path.relpath(work(), odir)
+    return ["make", "-s", "-C", str(work()), f"O={odir}", f"ARCH={t.arch}",
+            f"CROSS_COMPILE={t.cross_compile}", f"CC={cc}",
+            "HOSTCC=ccache gcc", f"KCFLAGS=-fmacro-prefix-map={rel_src}/=",
+            f"-j{JOBS}"]
+
+
+def in_tree(sym: str) -> bool:
+    """Does the tree being built know the kconfig symbol (without CONFIG_)?"""
+    rc, _ = run(["git", "grep", "-q", "-E", f"^(menu)?config {sym}$", "--",
+                 "*Kconfig*"], cwd=work(), check=False)
+    return rc == 0
+
+
+def unmet(frag: str, config: str) -> list:
+    """Entries of the fragment that the .config text does not satisfy
+    ("# CONFIG_X is not set" included), among the symbols this tree
+    knows: the base tree lacks the series' own test options."""
+    kc = kt_kunit.module("kunit_config")
+    have = kc.parse_from_string(config)
+    out = []
+    for e in kc.parse_from_string(frag).as_entries():
+        one = kc.Kconfig()
+        one.add_entry(e.name, e.value)
+        if not one.is_subset_of(have) and in_tree(e.name):
+            out.append(str(e))
+    return out
+
+
+def kconfig(t: Target, odir: Path, logf: Path) -> None:
+    """tinyconfig + config/common.config + the target's fragment.
+
+    Options the tree does not know are left out; the config is made again
+    once the tree has them."""
+    frag = (TOP / "config" / "common.config").read_text() + t.kconfig
+    fragf, config = odir / "kt.fragment", odir / ".config"
+    if fragf.exists() and fragf.read_text() == frag and config.exists() \
+            and not unmet(frag, config.read_text()):
+        return
+    odir.mkdir(parents=True, exist_ok=True)
+    fragf.write_text("")                    # invalid until the end
+    run(make_args(t, odir) + ["tinyconfig"], env=BUILD_ENV, logf=logf)
+    frag_tmp = odir / "kt.fragment.in"
+    frag_tmp.write_text(frag)
+    run([str(work() / "scripts/kconfig/merge_config.sh"), "-m", "-O",
+         str(odir), str(config), str(frag_tmp)],
+        cwd=work(), env=dict(BUILD_ENV, ARCH=t.arch), logf=logf)
+    run(make_args(t, odir) + ["olddefconfig"], env=BUILD_ENV, logf=logf)
+    lost = unmet(frag, config.read_text())
+    if lost:
+        raise Fail(f"{t.name}: {', '.join(lost)} did not survive "
+                   "olddefconfig (a dependency is missing from the "
+                   "fragment)")
+    fragf.write_text(frag)
+
+
+def build(t: Target, odir: Path, logf: Path) -> dict:
+    """Configure and build kernel + modules; install modules in odir/mods."""
+    require(f"{t.cross_compile}gcc", "ccache", "flex", "bison", "bc",
+            "perl", "depmod", files=HEADERS)
+    kconfig(t, odir, logf)
+    run(make_args(t, odir), env=BUILD_ENV, logf=logf)
+    mods = odir / "mods"
+    shutil.rmtree(mods, ignore_errors=True)
+    run(make_args(t, odir) + ["modules_install", f"INSTALL_MOD_PATH={mods}",
+                              "INSTALL_MOD_STRIP=1"],
+        env=BUILD_ENV, logf=logf)
+    warnings = sum(1 for l in open(logf, errors="replace")
+                   if re.search(r": warning:", l))
+    return {"warnings": warnings,
+            "image_bytes": (odir / t.image).stat().st_size}
+
+
+def bloat(old: Path, new: Path) -> tuple:
+    """(delta in bytes, bloat-o-meter's text) for two objects."""
+    _, out = run([str(work() / "scripts/bloat-o-meter"), str(old), str(new)])
+    m = re.search(r"up/down: (\d+)/(-?\d+) \((-?\d+)\)", out)
+    return int(m.group(3)), out.strip()
+
+
+CODE_OBJS = ["mm/vmalloc.o", "mm/memory.o"]
+
+
+def objs_at(t: Target, rev: str, odir: Path, logf: Path) -> Path:
+    """CODE_OBJS as the tree at rev compiles them, kept aside: a copy made
+    right after rev was built, or a build of just these objects."""
+    dest = outs() / f"{t.build}-before"
+    sha = git("rev-parse", rev, cwd=work())
+    tag = dest / "commit"
+    if not (tag.exists() and tag.read_text() == sha):
+        git("checkout", "-q", "-f", "--detach", sha, cwd=work())
+        run(make_args(t, odir) + CODE_OBJS, env=BUILD_ENV, logf=logf)
+        keep_objs(t, sha, odir)
+    return dest
+
+
+def keep_objs(t: Target, sha: str, odir: Path) -> None:
+    """Copy CODE_OBJS of the tree at sha, just built in odir, aside."""
+    dest = outs() / f"{t.build}-before"
+    for o in CODE_OBJS:
+        (dest / o).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(odir / o, dest / o)
+    (dest / "commit").write_text(sha)
+
+
+def touched_objs(head: str, odir: Path, since: str = "base") -> list:
+    """Objects built from .c files changed since a commit (the base: the
+    whole series), or that include a header changed since then."""
+    touched = git("diff", "--name-only", since, head, cwd=work()).split()
+    srcs = {f for f in touched if f.endswith(".c")}
+    for h in (f for f in touched if f.endswith(".h")):
+        srcs.update(git("grep", "-l", f'#include.*[</"]{Path(h).name}[>"]',
+                        "--", "*.c", cwd=work(), check=False).split())
+    return sorted(f[:-2] + ".o" for f in srcs
+                  if (odir / (f[:-2] + ".o")).exists())

@@ -1,0 +1,157 @@
+"""The tree: Debian's tarball as one deterministic base commit, the
+series applied with git am, and the series exported again."""
+import hashlib
+import re
+import shutil
+import time
+from pathlib import Path
+
+from kt_common import (BASE_DATE, BUILD, HARNESS_GIT, KVER, SECOND, SERIES,
+                       SRC, Fail, deb_field, git, log, rel, run, work)
+
+
+def base_tree() -> str:
+    """build/src/KVER: Debian's tarball as one deterministic base commit."""
+    pkg = f"linux-source-{KVER}"
+    tarball = Path(f"/usr/src/{pkg}.tar.xz")
+    if not tarball.exists():
+        raise Fail(f"{tarball} is missing: install Debian package {pkg} "
+                   "(make deps)")
+    version = deb_field(pkg, "Version")
+    stamp = SRC / ".git" / "kt-debian-version"
+    if stamp.exists() and stamp.read_text().strip() == version and \
+            git("rev-parse", "-q", "--verify", "base", check=False):
+        return version
+    log(f"tree: unpacking {tarball.name} ({pkg} {version}) into {SRC}")
+    t0 = time.time()
+    shutil.rmtree(SRC, ignore_errors=True)
+    for d in (BUILD / "work", SECOND / "work"):
+        shutil.rmtree(d, ignore_errors=True)
+    tmp = BUILD / "src" / "unpack.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    run(["tar", "-xJf", str(tarball), "-C", str(tmp)])
+    (tmp / pkg).rename(SRC)
+    tmp.rmdir()
+    log(f"tree: creating the base commit ({time.time() - t0:.0f}s so far)")
+    git("init", "-q", "-b", "series")
+    git("config", "gc.auto", "0")
+    git("add", "-A", "-f")
+    maint = deb_field(pkg, "Maintainer")
+    name, email = re.match(r"(.*?)\s*<(.*)>", maint).groups()
+    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+           "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
+           "GIT_AUTHOR_DATE": BASE_DATE, "GIT_COMMITTER_DATE": BASE_DATE}
+    git("commit", "-q", "--no-gpg-sign", "-m", f"{pkg} {version}", "-m",
+        f"Unpacked from {tarball} of Debian package {pkg} {version}.",
+        env=env)
+    git("tag", "base")
+    stamp.write_text(version + "\n")
+    log(f"tree: base {git('rev-parse', '--short', 'base')} = {pkg} "
+        f"{version} ({time.time() - t0:.0f}s)")
+    return version
+
+
+def patches_in(d: Path) -> list:
+    return sorted(p for p in Path(d).glob("[0-9][0-9][0-9][0-9]-*.patch")
+                  if not p.name.startswith("0000-"))
+
+
+def apply(tree: Path, patches: list, env: dict = None,
+          reuse: bool = True) -> list:
+    """Check out base plus each patch, git-am'd; name the one that fails.
+
+    With reuse, a patch already applied on the same parent commit is not
+    applied again: its commit is kept under refs/kt/am/.  Moving straight
+    from one series to the next rewrites only the files that differ, so
+    the next build recompiles only those."""
+    git("am", "--abort", cwd=tree, check=False)
+    cur = git("rev-parse", "base", cwd=tree)
+    commits = []
+    for p in patches:
+        ref = "refs/kt/am/" + hashlib.sha1(
+            cur.encode() + b"\0" + p.read_bytes()).hexdigest()
+        done = reuse and git("rev-parse", "-q", "--verify", ref, cwd=tree,
+                             check=False)
+        if not done:
+            git("checkout", "-q", "-f", "--detach", cur, cwd=tree)
+            rc, out = run(["git", "am", "-q", str(p)], cwd=tree, env=env,
+                          check=False)
+            if rc:
+                git("am", "--abort", cwd=tree, check=False)
+                files = re.findall(r"^error: (?:patch failed: )?(\S+?):",
+                                   out, re.M)
+                raise Fail(f"{rel(p)} does not apply to {rel(tree)}: "
+                           f"{', '.join(dict.fromkeys(files)) or out.strip()}")
+            done = git("rev-parse", "HEAD", cwd=tree)
+            if reuse:
+                git("update-ref", ref, done, cwd=tree)
+        cur = done
+        commits.append(cur)
+    git("checkout", "-q", "-f", "--detach", cur, cwd=tree)
+    return commits
+
+
+def cmd_tree() -> None:
+    base_tree()
+    identity = {} if git("config", "user.email", check=False) else HARNESS_GIT
+    if git("status", "--porcelain", "-uno"):
+        raise Fail(f"{rel(SRC)} has uncommitted changes: commit or drop them")
+    commits = apply(SRC, patches_in(SERIES), env=identity, reuse=False)
+    git("checkout", "-q", "-B", "series")
+    log(f"tree: {rel(SRC)} is on branch 'series', {len(commits)} patches "
+        "on 'base'; edit, commit, then 'make export'")
+
+
+def cmd_export() -> None:
+    if not git("rev-parse", "-q", "--verify", "base", check=False):
+        raise Fail(f"no tree in {rel(SRC)}: run 'make tree' first")
+    cover = SERIES / "0000-cover-letter.patch"
+    old = cover.read_text() if cover.exists() else ""
+    tmp = BUILD / "export.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    git("format-patch", "-q", "--cover-letter", "--base=base", "-o",
+        str(tmp), "base..HEAD")
+    if old:     # keep the cover letter's subject and text
+        new = tmp / "0000-cover-letter.patch"
+        new.write_text(keep_cover(old, new.read_text()))
+    for p in SERIES.glob("*.patch"):
+        p.unlink()
+    SERIES.mkdir(parents=True, exist_ok=True)
+    for p in sorted(tmp.iterdir()):
+        shutil.move(str(p), SERIES / p.name)
+    tmp.rmdir()
+    log(f"export: {len(patches_in(SERIES))} patches + cover letter "
+        f"in {rel(SERIES)}")
+
+
+def keep_cover(old: str, new: str) -> str:
+    """New cover letter: old subject and body, new shortlog/diffstat/base."""
+    def parts(text):
+        hdr, _, body = text.partition("\n\n")
+        return hdr, body
+    old_hdr, old_body = parts(old)
+    new_hdr, new_body = parts(new)
+    # The subject's text, under the new "[PATCH 0/N]" prefix.
+    subj = re.search(r"^Subject: \[[^\]]*\] (.*(?:\n .*)*)", old_hdr, re.M)
+    new_hdr = re.sub(r"^(Subject: \[[^\]]*\] ).*(?:\n .*)*",
+                     lambda m: m.group(1) + subj.group(1),
+                     new_hdr, flags=re.M) if subj else new_hdr
+    # The text a human wrote ends where git's shortlog starts.
+    text = re.split(r"\n(?=\S.* \(\d+\):\n)", old_body, maxsplit=1)[0]
+    generated = re.split(r"\n(?=\S.* \(\d+\):\n)", new_body, maxsplit=1)
+    return f"{new_hdr}\n\n{text}\n{generated[1] if len(generated) > 1 else ''}"
+
+
+def worktree() -> Path:
+    """The harness's checkout, separate from the tree a developer edits."""
+    if not (work() / ".git").exists():
+        shutil.rmtree(work(), ignore_errors=True)
+        git("worktree", "prune")
+        log(f"tree: checking out a work tree in {rel(work())}")
+        git("worktree", "add", "-q", "--detach", str(work()), "base")
+    return work()
+
+
+def commit_subject(c: str) -> str:
+    return git("log", "-1", "--format=%s", c, cwd=work())

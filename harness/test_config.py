@@ -1,0 +1,172 @@
+"""make selftest: the declarative inputs load, and bad ones are named.
+Every target file, every fixture's Expect: lines, the result cache."""
+import json
+import tempfile
+import unittest
+from pathlib import Path
+from unittest import mock
+
+import kt_cache
+import kt_fixtures
+import kt_targets
+from kt_common import Fail
+
+
+class Targets(unittest.TestCase):
+    def test_every_target_loads(self):
+        names = kt_targets.names()
+        self.assertIn("x86_64", names)
+        for n in names:
+            t = kt_targets.load(n)
+            self.assertEqual(t.name, n)
+            self.assertTrue(t.qemu[0].startswith("qemu-system-"), n)
+            self.assertGreater(t.timeout, 0, n)
+
+    def test_inherit_shares_the_build(self):
+        hash_ = kt_targets.load("ppc64le-hash")
+        self.assertEqual(hash_.build, "ppc64le-radix")
+        self.assertEqual(hash_.cmdline, "disable_radix")
+        self.assertEqual(kt_targets.load("ppc64le-radix").build,
+                         "ppc64le-radix")
+
+    def _load_text(self, text):
+        with tempfile.TemporaryDirectory() as d:
+            (Path(d) / "t.py").write_text(text)
+            with mock.patch.object(kt_targets, "TARGETS", Path(d)):
+                return kt_targets.load("t")
+
+    def test_unknown_key_is_named(self):
+        src = (kt_targets.TARGETS / "x86_64.py").read_text()
+        with self.assertRaisesRegex(Fail, r"t\.py: unknown key qemu_args"):
+            self._load_text(src + "\nqemu_args = []\n")
+
+    def test_missing_key_is_named(self):
+        src = (kt_targets.TARGETS / "x86_64.py").read_text()
+        src = "\n".join(l for l in src.splitlines()
+                        if not l.startswith("console"))
+        with self.assertRaisesRegex(Fail, r"t\.py: missing key console"):
+            self._load_text(src)
+
+    def test_unknown_target(self):
+        with self.assertRaisesRegex(Fail, r"unknown target 'nope'.*x86_64"):
+            kt_targets.load("nope")
+
+    def test_frozen(self):
+        t = kt_targets.load("x86_64")
+        with self.assertRaises(Exception):
+            t.timeout = 1
+
+
+class Fixtures(unittest.TestCase):
+    def test_every_fixture_expects_known_checks(self):
+        fixtures = kt_fixtures.all_fixtures()
+        self.assertGreaterEqual(len(fixtures), 17)
+        for f in fixtures:
+            self.assertTrue(f.expects, f.name)
+
+    def _load_text(self, text):
+        with tempfile.TemporaryDirectory() as d:
+            p = Path(d) / "x.patch"
+            p.write_text(text)
+            return kt_fixtures.load(p)
+
+    def test_unknown_check_fails_at_once(self):
+        with self.assertRaisesRegex(Fail, r"unknown check 'gate\.sparse'"):
+            self._load_text("Subject: x\n\nExpect: gate.sparse foo\n")
+        with self.assertRaisesRegex(Fail, r"unknown check 'kunit\.x'"):
+            self._load_text("Subject: x\n\nExpect: kunit.x foo\n")
+
+    def test_unknown_target_fails_at_once(self):
+        with self.assertRaisesRegex(Fail, r"unknown target 'arm9'"):
+            self._load_text("Expect: boot.boot x\nExpect-target: arm9\n")
+
+    def test_bad_regex_and_no_expect(self):
+        with self.assertRaisesRegex(Fail, r"bad regex"):
+            self._load_text("Expect: boot.boot (\n")
+        with self.assertRaisesRegex(Fail, r"no 'Expect:"):
+            self._load_text("Subject: nothing expected\n")
+
+    def test_fields(self):
+        f = self._load_text("Expect: gate.builds i386\n"
+                            "Expect: boot.boot killed\n"
+                            "Expect-target: x86_64 i386\n"
+                            "Expect-timeout: 30\n")
+        self.assertEqual(f.targets, ("x86_64", "i386"))
+        self.assertEqual(f.timeout, 30)
+        self.assertEqual(f.gated(), [("gate.builds", "i386")])
+        self.assertEqual(f.booted(), [("boot.boot", "killed")])
+
+
+class Caught(unittest.TestCase):
+    r = {"stages": {"apply": 1, "build": 2}, "error": "x: failed",
+         "tests": {"kunit.pgalloc_track": {
+             "pmd_alloc_track_new": ("fail", "# EXPECTATION FAILED at x"),
+             "pud_alloc_track_new": ("pass", "")}}}
+
+    def test_a_failure_with_the_text_is_caught(self):
+        self.assertTrue(kt_fixtures.caught(
+            self.r, "kunit.pgalloc_track.pmd_alloc_track_new",
+            "EXPECTATION FAILED"))
+
+    def test_a_pass_or_other_text_is_not(self):
+        self.assertFalse(kt_fixtures.caught(
+            self.r, "kunit.pgalloc_track.pud_alloc_track_new", ""))
+        self.assertFalse(kt_fixtures.caught(
+            self.r, "kunit.pgalloc_track.pmd_alloc_track_new", "KASAN"))
+        self.assertFalse(kt_fixtures.caught(
+            self.r, "kunit.pgalloc_track.nope", ""))
+
+    def test_apply(self):
+        self.assertFalse(kt_fixtures.caught(self.r, "apply", "failed"))
+        r = dict(self.r, stages={"apply": 1},
+                 error="x.patch does not apply to build: mm/vmalloc.c")
+        self.assertTrue(kt_fixtures.caught(r, "apply", "mm/vmalloc.c"))
+
+
+class CacheRoundTrip(unittest.TestCase):
+    def test_round_trip_and_atomic_write(self):
+        with tempfile.TemporaryDirectory() as d:
+            c = kt_cache.Cache("x", Path(d))
+            k = kt_cache.cache_key("a", [1, 2])
+            self.assertIsNone(c.get(k))
+            c.put(k, {"r": [("pass", "")]})
+            again = kt_cache.Cache("x", Path(d))
+            self.assertEqual(again.get(k), {"r": [["pass", ""]]})
+            self.assertEqual([p.name for p in Path(d).iterdir()], ["x.json"])
+
+    def test_a_broken_file_is_an_empty_cache(self):
+        with tempfile.TemporaryDirectory() as d:
+            (Path(d) / "x.json").write_text('{"half": ')
+            self.assertEqual(kt_cache.Cache("x", Path(d)).data, {})
+
+    def test_key_depends_on_parts_and_every_module(self):
+        self.assertNotEqual(kt_cache.cache_key("a"), kt_cache.cache_key("b"))
+        self.assertIn("kt_results.py", kt_cache.harness_text())
+        self.assertIn("kt.py", kt_cache.harness_text())
+        json.dumps(kt_cache.cache_key("a"))
+
+
+class Layering(unittest.TestCase):
+    """Imports only point down the pipeline (the README's order)."""
+    ORDER = ["kt_common", "kt_cache", "kt_targets", "kt_tree", "kt_kunit",
+             "kt_ktap", "kt_results", "kt_kbuild", "kt_guest", "kt_job",
+             "kt_findings", "kt_gates", "kt_fixtures", "kt_report",
+             "kt_check", "kt"]
+
+    def test_imports_point_down(self):
+        import ast
+        here = Path(kt_cache.__file__).parent
+        self.assertEqual(sorted(self.ORDER),
+                         sorted(p.stem for p in here.glob("kt*.py")))
+        for i, m in enumerate(self.ORDER):
+            tree = ast.parse((here / f"{m}.py").read_text())
+            used = {a.name for n in ast.walk(tree)
+                    if isinstance(n, ast.Import) for a in n.names} | \
+                {n.module for n in ast.walk(tree)
+                 if isinstance(n, ast.ImportFrom)}
+            for u in used & set(self.ORDER):
+                self.assertLess(self.ORDER.index(u), i, f"{m} imports {u}")
+
+
+if __name__ == "__main__":
+    unittest.main()

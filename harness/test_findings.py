@@ -1,0 +1,66 @@
+"""make selftest: the findings parsers and the new-against-base
+comparison that every findings gate uses."""
+import re
+import unittest
+
+import kt_findings
+from kt_common import work
+
+W1 = f"""\
+  CC      mm/vmalloc.o
+{work()}/mm/vmalloc.c:120:5: warning: no previous prototype for 'f' [-Wmissing-prototypes]
+mm/vmalloc.c:300:9: warning: Using plain integer as NULL pointer
+mm/vmalloc.c:301:9: warning: Using plain integer as NULL pointer
+mm/memory.c:7: error: something
+  CHECK   mm/memory.c
+"""
+COCCI = """\
+mm/vmalloc.c:1138:2-8: preceding lock on line 1130
+mm/memory.c:20:1-5: WARNING: pmd_alloc() on init_mm: nothing records the change
+"""
+
+
+def warning_key(f, m):
+    return f"{f}: {m.group(3)}: {m.group(4)}"
+
+
+def cocci_key(f, m):
+    return f"{f}: {re.sub(r'[0-9]+', 'N', m.group(3))}"
+
+
+class Parse(unittest.TestCase):
+    def test_warnings(self):
+        found = kt_findings.parse(W1, kt_findings.WARNING, warning_key)
+        self.assertEqual(found[
+            "mm/vmalloc.c: warning: Using plain integer as NULL pointer"],
+            [("mm/vmalloc.c", "300"), ("mm/vmalloc.c", "301")])
+        # the work tree's absolute path is stripped
+        self.assertIn("mm/vmalloc.c: warning: no previous prototype for 'f' "
+                      "[-Wmissing-prototypes]", found)
+        self.assertIn("mm/memory.c: error: something", found)
+        self.assertEqual(sum(map(len, found.values())), 4)
+
+    def test_cocci_keys_without_numbers(self):
+        found = kt_findings.parse(COCCI, kt_findings.COCCI, cocci_key)
+        self.assertEqual(sorted(found), [
+            "mm/memory.c: WARNING: pmd_alloc() on init_mm: nothing records "
+            "the change", "mm/vmalloc.c: preceding lock on line N"])
+
+
+class New(unittest.TestCase):
+    base = {"a": [("f.c", "1")], "b": [("f.c", "2"), ("f.c", "3")]}
+
+    def test_nothing_new(self):
+        self.assertEqual(kt_findings.new(self.base, self.base), [])
+        self.assertEqual(kt_findings.new(self.base, {"a": [("f.c", "9")]}),
+                         [])
+
+    def test_a_new_finding_and_one_more_of_a_kind(self):
+        series = {"a": [("f.c", "1")], "c": [("g.c", "5")],
+                  "b": [("f.c", "2"), ("f.c", "3"), ("f.c", "40")]}
+        self.assertEqual(sorted(kt_findings.new(self.base, series)),
+                         [("b", 1, ("f.c", "40")), ("c", 1, ("g.c", "5"))])
+
+
+if __name__ == "__main__":
+    unittest.main()

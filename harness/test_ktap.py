@@ -1,0 +1,247 @@
+"""Tests of kt_ktap: canned console logs in test_data/, parsed by the kernel
+tree's own kunit_parser.
+
+The tree is $KT_TREE, else build/src/6.12 of this repository; without one
+(no tools/testing/kunit in either) every test is skipped.
+
+    python3 -m unittest discover -s harness -p 'test_*.py'
+"""
+
+import os
+import sys
+import tempfile
+import threading
+import unittest
+from contextlib import redirect_stderr, redirect_stdout
+from io import StringIO
+from pathlib import Path
+
+import kt_ktap
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "test_data"
+SUITE = "(suite)"
+
+
+def tree() -> Path:
+    """The kernel tree to take kunit_parser from (may lack it)."""
+    return Path(os.environ.get("KT_TREE") or HERE.parent / "build/src/6.12")
+
+
+def setUpModule():
+    if not (tree() / "tools/testing/kunit/kunit_parser.py").is_file():
+        raise unittest.SkipTest(
+            f"no kernel tree at {tree()}: run make tree or set KT_TREE")
+    kt_ktap.load(tree())
+
+
+def results(name: str) -> dict:
+    return kt_ktap.kunit_results(
+        (DATA / name).read_text().splitlines())
+
+
+PASS = ("pass", "")
+P4D_FOLDED = ("skip", "SKIP p4d is folded into pgd: no table to install")
+SYNC_PASSED = {"sync_vmap": PASS, "sync_ioremap_page_range": PASS,
+               "sync_apply_to_page_range": PASS, SUITE: PASS}
+
+
+class CleanPass(unittest.TestCase):
+    def test_two_suites_pass_with_skips(self):
+        self.assertEqual(results("clean_pass.log"), {
+            "pgalloc_track": {
+                "p4d_alloc_track_new": P4D_FOLDED,
+                "p4d_alloc_track_nomem": P4D_FOLDED,
+                "p4d_alloc_track_folded": PASS,
+                "pud_alloc_track_new": PASS,
+                "pud_alloc_track_nomem": PASS,
+                "pud_alloc_track_folded":
+                    ("skip", "SKIP pud is not folded here"),
+                "pmd_alloc_track_new": PASS,
+                "pmd_alloc_track_nomem": PASS,
+                "pmd_alloc_track_folded":
+                    ("skip", "SKIP pmd is not folded here"),
+                "pte_alloc_kernel_track_new": PASS,
+                "pte_alloc_kernel_track_nomem": PASS,
+                SUITE: PASS},
+            "kernel_pgtable_sync": SYNC_PASSED})
+
+    def test_trailing_newlines_and_crs(self):
+        lines = [l + "\r\n" for l in
+                 (DATA / "clean_pass.log").read_text().splitlines()]
+        self.assertEqual(kt_ktap.kunit_results(lines),
+                         results("clean_pass.log"))
+
+
+class FailingCase(unittest.TestCase):
+    def setUp(self):
+        self.r = results("failing_case.log")["pgalloc_track"]
+
+    def test_case_fails_with_all_its_lines(self):
+        self.assertEqual(self.r["pud_alloc_track_nomem"], ("fail", "\n".join([
+            "# pud_alloc_track_nomem: EXPECTATION FAILED at "
+            "mm/pgalloc_track_kunit.c:188",
+            "Expected mask == MASK_BEFORE, but",
+            "    mask == 9 (0x9)",
+            "    MASK_BEFORE == 1 (0x1)"])))
+
+    def test_each_case_keeps_its_own_lines(self):
+        result, detail = self.r["pte_alloc_kernel_track_nomem"]
+        self.assertEqual(result, "fail")
+        self.assertIn("EXPECTATION FAILED at mm/pgalloc_track_kunit.c:305",
+                      detail)
+        self.assertIn("mask == 3 (0x3)", detail)
+        self.assertNotIn("pmd_alloc_track_nomem", detail)
+        self.assertEqual(self.r["pmd_alloc_track_new"], PASS)
+
+    def test_suite_fails_and_names_the_cases(self):
+        result, detail = self.r[SUITE]
+        self.assertEqual(result, "fail")
+        self.assertEqual(detail.splitlines()[0],
+                         "failed: pud_alloc_track_nomem, "
+                         "pmd_alloc_track_nomem, pte_alloc_kernel_track_nomem")
+        self.assertEqual(results("failing_case.log")["kernel_pgtable_sync"],
+                         SYNC_PASSED)
+
+
+class PanicCutOff(unittest.TestCase):
+    def setUp(self):
+        self.r = results("panic_cutoff.log")
+
+    def test_cases_before_the_panic_are_kept(self):
+        cases = {c: v for c, v in self.r["pgalloc_track"].items()
+                 if c != SUITE}
+        self.assertEqual(cases, {"p4d_alloc_track_new": P4D_FOLDED,
+                                 "p4d_alloc_track_nomem": P4D_FOLDED})
+
+    def test_suite_fails_as_cut_off(self):
+        result, detail = self.r["pgalloc_track"][SUITE]
+        self.assertEqual(result, "fail")
+        self.assertIn("cut off after 2 of 11 cases", detail.splitlines()[0])
+        self.assertIn("Kernel panic - not syncing: Fatal exception", detail)
+        self.assertIn("RIP: 0010:p4d_alloc_track_folded", detail)
+
+    def test_suite_that_never_started_is_absent(self):
+        self.assertEqual(list(self.r), ["pgalloc_track"])
+
+
+class UserspaceKtap(unittest.TestCase):
+    def test_only_kernel_lines_count(self):
+        with open(DATA / "userspace_ktap.log") as f:
+            lines = f.readlines()
+        self.assertEqual(kt_ktap.kunit_results(lines),
+                         {"kernel_pgtable_sync": SYNC_PASSED})
+
+    def test_userspace_ktap_alone_is_nothing(self):
+        lines = [l for l in (DATA / "userspace_ktap.log").read_text()
+                 .splitlines() if not kt_ktap.TIMESTAMP.match(l)]
+        self.assertIn("not ok 1 fix_size_alloc_test", lines)
+        self.assertEqual(kt_ktap.kunit_results(lines), {})
+
+
+class DashForm(unittest.TestCase):
+    def test_dash_results(self):
+        r = results("dash_form.log")
+        self.assertEqual(r["kernel_pgtable_sync"], SYNC_PASSED)
+        track = r["pgalloc_track"]
+        self.assertEqual(track["p4d_alloc_track_new"], P4D_FOLDED)
+        self.assertEqual(track["p4d_alloc_track_folded"], PASS)
+        result, detail = track["pud_alloc_track_new"]
+        self.assertEqual(result, "fail")
+        self.assertIn("EXPECTATION FAILED at mm/pgalloc_track_kunit.c:188",
+                      detail)
+        self.assertIn("PGTBL_P4D_MODIFIED == 8 (0x8)", detail)
+        self.assertEqual(track[SUITE], ("fail", "failed: pud_alloc_track_new"))
+
+
+class PlanMismatch(unittest.TestCase):
+    def test_fewer_results_than_planned(self):
+        r = results("plan_mismatch.log")
+        sync = r["kernel_pgtable_sync"]
+        self.assertEqual({c: v for c, v in sync.items() if c != SUITE},
+                         {c: v for c, v in SYNC_PASSED.items() if c != SUITE})
+        result, detail = sync[SUITE]
+        self.assertEqual(result, "fail")
+        self.assertEqual(detail.splitlines()[0],
+                         "plan mismatch: 1..5 but 3 results")
+        self.assertEqual(r["pgalloc_track"][SUITE], PASS)
+
+
+class ParamCase(unittest.TestCase):
+    def test_failed_parameter_fails_the_case(self):
+        sync = results("param_case.log")["kernel_pgtable_sync"]
+        self.assertEqual(sync["sync_vmap"], PASS)
+        result, detail = sync["sync_sizes"]
+        self.assertEqual(result, "fail")
+        self.assertIn("# sync_sizes: EXPECTATION FAILED at "
+                      "mm/pgalloc_track_kunit.c:393", detail)
+        self.assertIn("not ok 2 2M", detail)
+        self.assertNotIn("4K", detail)
+        self.assertEqual(sync[SUITE][0], "fail")
+        self.assertNotIn("4K", sync)
+
+
+class NoKtap(unittest.TestCase):
+    def test_nothing(self):
+        self.assertEqual(kt_ktap.kunit_results([]), {})
+        self.assertEqual(kt_ktap.kunit_results([
+            "[    0.000000] Linux version 6.12.117",
+            "[    0.632001] Run /init as init process", "KT: init"]), {})
+
+
+class Module(unittest.TestCase):
+    def test_parser_prints_nothing(self):
+        """Not through sys.stdout, nor on file descriptors 1 and 2."""
+        saved = [os.dup(1), os.dup(2)]
+        out, err = StringIO(), StringIO()
+        with tempfile.TemporaryFile() as f:
+            sys.stdout.flush(), sys.stderr.flush()
+            os.dup2(f.fileno(), 1), os.dup2(f.fileno(), 2)
+            try:
+                with redirect_stdout(out), redirect_stderr(err):
+                    for log in ("failing_case.log", "panic_cutoff.log"):
+                        results(log)
+                    kt_ktap.kunit_results(["[    1.0] no ktap"])
+                sys.stdout.flush(), sys.stderr.flush()
+            finally:
+                os.dup2(saved[0], 1), os.dup2(saved[1], 2)
+                list(map(os.close, saved))
+            f.seek(0)
+            self.assertEqual(f.read(), b"")
+        self.assertEqual((out.getvalue(), err.getvalue()), ("", ""))
+
+    def test_threads_agree_with_serial(self):
+        logs = sorted(p.name for p in DATA.glob("*.log"))
+        want = {log: results(log) for log in logs}
+        got, errors = {}, []
+
+        def run(log):
+            try:
+                for _ in range(5):
+                    got.setdefault(log, []).append(results(log))
+            except Exception as e:  # reported below
+                errors.append(e)
+        threads = [threading.Thread(target=run, args=(log,)) for log in logs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        for log in logs:
+            self.assertEqual(got[log], [want[log]] * 5, log)
+
+    def test_load_is_idempotent(self):
+        kt_ktap.load(tree())
+        self.assertEqual(results("dash_form.log")["pgalloc_track"][SUITE][0],
+                         "fail")
+
+    def test_load_without_the_files(self):
+        with tempfile.TemporaryDirectory() as d:
+            with self.assertRaises(kt_ktap.Error) as e:
+                kt_ktap.load(Path(d))
+        self.assertIn("kunit_parser.py", str(e.exception))
+        self.assertNotIn("\n", str(e.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()

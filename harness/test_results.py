@@ -1,0 +1,171 @@
+"""make selftest: the verdict of a guest's console, on canned logs.
+
+test_data/console-pass.log is a real i386 console (make check, trimmed);
+the other cases are that log cut or edited the way a real run goes
+wrong, one edit each, so each test shows what it changes."""
+import os
+import unittest
+from pathlib import Path
+
+import kt_ktap
+import kt_results
+from kt_common import SRC
+
+DATA = Path(__file__).parent / "test_data"
+TREE = Path(os.environ.get("KT_TREE", SRC))
+CASES = ["fix_size_alloc_test", "full_fit_alloc_test",
+         "long_busy_list_alloc_test", "random_size_alloc_test",
+         "fix_align_alloc_test", "random_size_align_alloc_test",
+         "pcpu_alloc_test", "kvfree_rcu_1_arg_vmalloc_test",
+         "kvfree_rcu_2_arg_vmalloc_test", "vm_map_ram_test",
+         "align_shift_alloc_test", "cross_pmd_pud_alloc_test"]
+SUITES = ["pgalloc_track", "kernel_pgtable_sync"]
+
+
+def log(name: str) -> list:
+    return (DATA / name).read_text().splitlines()
+
+
+def judge(lines: list, timed_out: bool = False, expect=(r"KT: la57 0",),
+          has_shell: bool = True) -> dict:
+    res = kt_results.evaluate(lines, timed_out, 300, tuple(expect),
+                              has_shell)
+    return kt_results.verdict(res, CASES, SUITES)
+
+
+def until(lines: list, text: str) -> list:
+    """The log up to (not including) the first line containing text."""
+    return lines[:next(i for i, l in enumerate(lines) if text in l)]
+
+
+@unittest.skipUnless((TREE / "tools/testing/kunit/kunit_parser.py").exists(),
+                     f"no kernel tree at {TREE}: run 'make selftest' (it "
+                     "unpacks one) or set KT_TREE")
+class Console(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        kt_ktap.load(TREE)
+
+    def setUp(self):
+        self.ok = log("console-pass.log")
+
+    def test_a_clean_pass(self):
+        v = judge(self.ok)
+        self.assertEqual(kt_results.failed(v), [])
+        self.assertEqual(v["boot"]["boot"], ("pass", ""))
+        self.assertEqual(v["boot"]["mode /KT: la57 0/"][0], "pass")
+        self.assertEqual(v["console"]["clean"], ("pass", ""))
+        self.assertEqual(v["test_vmalloc"]["vm_map_ram_test"][0], "pass")
+        self.assertEqual(v["test_vmalloc"]["align_shift_alloc_test"][0],
+                         "skip")
+        self.assertEqual(v["test_vmalloc"]["test_vmalloc.sh"],
+                         ("pass", "KT: test_vmalloc.sh exit=0"))
+        sync = v["kunit.kernel_pgtable_sync"]
+        self.assertEqual(sync["sync_vmap"], ("pass", ""))
+        self.assertEqual(sync["(suite)"][0], "pass")
+        track = v["kunit.pgalloc_track"]
+        self.assertEqual(track["pmd_alloc_track_new"],
+                         ("skip", "SKIP pmd is folded into pud: no table "
+                          "to install"))
+        self.assertEqual(len(track), 12)
+
+    def test_a_timeout_shows_the_last_lines(self):
+        v = judge(until(self.ok, "Summary: pcpu_alloc_test"), timed_out=True)
+        r, detail = v["boot"]["boot"]
+        self.assertEqual(r, "fail")
+        self.assertIn("killed after 300s timeout", detail)
+        self.assertIn("random_size_align_alloc_test", detail)
+        # the cases that never reported fail too
+        self.assertEqual(v["test_vmalloc"]["pcpu_alloc_test"][0], "fail")
+        self.assertEqual(v["test_vmalloc"]["fix_size_alloc_test"][0], "pass")
+
+    def test_no_init(self):
+        v = judge(log("console-no-init.log"))
+        r, detail = v["boot"]["boot"]
+        self.assertEqual(r, "fail")
+        self.assertIn("never reached /init", detail)
+        self.assertIn("No working init found", v["console"]["clean"][1])
+        self.assertEqual(v["test_vmalloc"]["test_vmalloc.sh"][0], "fail")
+
+    def test_a_stop_before_the_end(self):
+        v = judge(until(self.ok, "KT: done"))
+        self.assertEqual(v["boot"]["boot"][0], "fail")
+        self.assertIn("stopped before the tests ended", v["boot"]["boot"][1])
+        self.assertEqual(kt_results.failed(v), ["boot.boot"])
+
+    def test_an_expect_miss(self):
+        v = judge(self.ok, expect=[r"KT: la57 [1-9]"])
+        self.assertEqual(v["boot"]["mode /KT: la57 [1-9]/"],
+                         ("fail", "no console line matches /KT: la57 [1-9]/"))
+
+    def test_a_bad_console_line_and_near_misses(self):
+        # near misses, in every real log: "oops=panic panic=-1"; and these
+        near = ["[    2.5] test: no BUGs here, Warning: lowercase, oops"]
+        self.assertEqual(judge(self.ok + near)["console"]["clean"],
+                         ("pass", ""))
+        bad = "[    2.6] WARNING: CPU: 0 PID: 1 at mm/vmalloc.c:3412 f+0x1/0x2"
+        v = judge(self.ok[:60] + [bad] + self.ok[60:])
+        self.assertEqual(v["console"]["clean"],
+                         ("fail", bad.split("] ", 1)[1]))
+        self.assertEqual(kt_results.failed(v), ["console.clean"])
+
+    def test_a_case_reported_twice_the_first_failure_wins(self):
+        fail = "[    2.2] Summary: fix_size_alloc_test passed: 0 failed: 1 " \
+            "repeat: 1 loops: 1000 avg: 1 usec"
+        lines = until(self.ok, "Summary: ") + [fail] + self.ok[51:]
+        v = judge(lines)
+        self.assertEqual(v["test_vmalloc"]["fix_size_alloc_test"][0], "fail")
+        self.assertIn("failed: 1", v["test_vmalloc"]["fix_size_alloc_test"][1])
+        # and the other order: a pass then a failure
+        v = judge(self.ok + [fail])
+        self.assertEqual(v["test_vmalloc"]["fix_size_alloc_test"][0], "fail")
+
+    def test_the_script_exit_status(self):
+        lines = [l.replace("exit=0", "exit=1") for l in self.ok]
+        v = judge(lines)
+        self.assertEqual(kt_results.failed(v),
+                         ["test_vmalloc.test_vmalloc.sh"])
+        v = judge([l for l in self.ok if "exit=" not in l], has_shell=False)
+        self.assertEqual(v["test_vmalloc"]["test_vmalloc.sh"][0], "skip")
+
+    def test_a_failing_kunit_case_with_its_diagnostic(self):
+        at = next(i for i, l in enumerate(self.ok) if "ok 1 sync_vmap" in l)
+        lines = self.ok[:at] + [
+            "[    0.626000]     # sync_vmap: EXPECTATION FAILED at "
+            "mm/pgalloc_track_kunit.c:344",
+            "[    0.626000]     Expected pmd_present(*old) to be true, "
+            "but is false",
+            "[    0.626783]     not ok 1 sync_vmap"] + self.ok[at + 1:]
+        v = judge(lines)
+        self.assertIn("kunit.kernel_pgtable_sync.sync_vmap",
+                      kt_results.failed(v))
+        r, detail = v["kunit.kernel_pgtable_sync"]["sync_vmap"]
+        self.assertIn("EXPECTATION FAILED at mm/pgalloc_track_kunit.c:344",
+                      detail)
+        self.assertIn("Expected pmd_present(*old) to be true", detail)
+
+    def test_a_suite_cut_off_by_a_panic(self):
+        lines = until(self.ok, "ok 2 sync_ioremap_page_range") + [
+            "[    0.630000] Kernel panic - not syncing: Fatal exception"]
+        v = judge(lines)
+        sync = v["kunit.kernel_pgtable_sync"]
+        self.assertEqual(sync["sync_vmap"], ("pass", ""))
+        self.assertEqual(sync["(suite)"][0], "fail")
+        self.assertIn("cut off", sync["(suite)"][1])
+        self.assertIn("Kernel panic", v["console"]["clean"][1])
+
+    def test_a_suite_that_never_reported(self):
+        lines = until(self.ok, "# Subtest: kernel_pgtable_sync")
+        v = judge(lines + self.ok[len(lines) + 12:])
+        self.assertEqual(v["kunit.kernel_pgtable_sync"]["(suite)"][0],
+                         "fail")
+
+    def test_userspace_ktap_is_ignored(self):
+        user = ["TAP version 13", "1..1", "not ok 1 pgalloc_track",
+                "not ok 2 sync_vmap"]
+        v = judge(self.ok[:50] + user + self.ok[50:])
+        self.assertEqual(kt_results.failed(v), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
