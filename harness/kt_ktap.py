@@ -1,4 +1,4 @@
-"""KUnit results from a guest's serial console, read by the kernel's own parser.
+"""KUnit results from a guest's serial console, by the kernel's own parser.
 
 The KTAP that KUnit prints at boot is parsed by the tree's
 tools/testing/kunit/kunit_parser.py (written against 6.12), not by regexes of
@@ -31,12 +31,13 @@ Test being parsed, never on shared state, so parsing is thread-safe.
 
 from __future__ import annotations
 
-import importlib
 import io
 import re
-import sys
 import textwrap
 from pathlib import Path
+
+import kt_kunit
+from kt_common import Fail
 
 # A printk timestamp, with the caller id CONFIG_PRINTK_CALLER adds, if any.
 TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\](?:\[\s*[CT]\d+\])? ")
@@ -44,30 +45,33 @@ RESULT_LINE = "kt_result_line"  # attribute the wrapper sets on a parsed Test
 SUITE = "(suite)"
 
 _parser = None  # the kunit_parser module, once load() has run
-_kdir = None  # the tools/testing/kunit it came from
 
 
-class Error(Exception):
+class Error(Fail):
     """The kernel tree's kunit tool is missing or unusable."""
 
 
 def load(tree: Path) -> None:
-    """Import kunit_parser (and kunit_printer) from tree/tools/testing/kunit.
+    """Import kunit_parser (and kunit_printer) from tree/tools/testing/kunit
+    through kt_kunit.
 
     Once, before any thread starts; calling it again with the same tree does
     nothing.  Silences the parser's printer.  Raises Error (one line) if the
     files are missing, do not import, or lack what this module uses.
     """
-    global _parser, _kdir
+    global _parser
     kdir = (Path(tree) / "tools" / "testing" / "kunit").resolve()
     for name in ("kunit_parser.py", "kunit_printer.py"):
         if not (kdir / name).is_file():
             raise Error(f"no {name} in {kdir}: unpack the kernel tree first")
+    try:
+        kt_kunit.load(tree)
+    except Fail as e:
+        raise Error(str(e)) from None
     if _parser is not None:
-        if kdir != _kdir:
-            raise Error(f"kunit_parser already loaded from {_kdir}, not {kdir}")
         return
-    printer, parser = _import(kdir)
+    printer = kt_kunit.module("kunit_printer")
+    parser = kt_kunit.module("kunit_parser")
     for obj, names in ((printer, ("Printer", "stdout")),
                        (parser, ("parse_run_tests", "parse_test_result",
                                  "TestStatus", "TEST_RESULT", "stdout"))):
@@ -77,27 +81,7 @@ def load(tree: Path) -> None:
                         "not the 6.12 kunit tool this adapter was written for")
     _silence(printer, parser)
     _keep_result_lines(parser)
-    _parser, _kdir = parser, kdir
-
-
-def _import(kdir: Path):
-    """kunit_printer and kunit_parser from kdir, without writing __pycache__
-    into the kernel tree."""
-    saved = sys.path[:], sys.dont_write_bytecode
-    sys.path.insert(0, str(kdir))
-    sys.dont_write_bytecode = True
-    try:
-        mods = [importlib.import_module(n)
-                for n in ("kunit_printer", "kunit_parser")]
-    except Exception as e:  # SyntaxError, ImportError, ...
-        raise Error(f"cannot import kunit_parser from {kdir}: "
-                    f"{type(e).__name__}: {e}") from None
-    finally:
-        sys.path[:], sys.dont_write_bytecode = saved
-    for m in mods:
-        if Path(m.__file__).resolve().parent != kdir:
-            raise Error(f"{m.__name__} is already imported from {m.__file__}")
-    return mods
+    _parser = parser
 
 
 def _silence(printer, parser) -> None:
@@ -234,7 +218,7 @@ def _line(test) -> str:
 
 def _placeholder(test) -> bool:
     """A Test the parser made up for an expected subtest that never came."""
-    return not test.name and not test.subtests and not hasattr(test, RESULT_LINE)
+    return not (test.name or test.subtests or hasattr(test, RESULT_LINE))
 
 
 def _dedent(lines: list[str]) -> str:

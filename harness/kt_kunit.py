@@ -15,19 +15,31 @@ _loaded: dict = {}
 
 
 def load(tree: Path) -> None:
-    """Import MODULES from tree/tools/testing/kunit (once)."""
-    if _loaded:
-        return
-    d = Path(tree) / "tools" / "testing" / "kunit"
+    """Import MODULES from tree/tools/testing/kunit, once, without writing
+    __pycache__ into the kernel tree."""
+    d = (Path(tree) / "tools" / "testing" / "kunit").resolve()
     if not all((d / f"{m}.py").exists() for m in MODULES):
         raise Fail(f"{rel(d)} lacks {', '.join(MODULES)}: is {rel(tree)} "
                    "a kernel tree?")
+    if _loaded:
+        if _loaded["dir"] != d:
+            raise Fail(f"the kernel's KUnit tool is already loaded from "
+                       f"{rel(_loaded['dir'])}, not {rel(d)}")
+        return
+    saved = sys.path[:], sys.dont_write_bytecode
     sys.path.insert(0, str(d))
+    sys.dont_write_bytecode = True
     try:
-        for m in MODULES:
-            _loaded[m] = importlib.import_module(m)
+        mods = {m: importlib.import_module(m) for m in MODULES}
+    except Exception as e:      # SyntaxError, ImportError, ...
+        raise Fail(f"cannot import the KUnit tool from {rel(d)}: "
+                   f"{type(e).__name__}: {e}") from None
     finally:
-        sys.path.remove(str(d))
+        sys.path[:], sys.dont_write_bytecode = saved
+    for m in mods.values():
+        if Path(m.__file__).resolve().parent != d:
+            raise Fail(f"{m.__name__} is already imported from {m.__file__}")
+    _loaded.update(mods, dir=d)
 
 
 def module(name: str) -> ModuleType:
