@@ -146,6 +146,58 @@ class CacheRoundTrip(unittest.TestCase):
         json.dumps(kt_cache.cache_key("a"))
 
 
+class Packages(unittest.TestCase):
+    """A missing tool names the Debian package that has it."""
+
+    def test_a_missing_command_names_its_package(self):
+        import kt_common
+        with mock.patch("shutil.which", lambda c: None):
+            with self.assertRaisesRegex(
+                    Fail, r"spatch, ocamlopt not found: install Debian "
+                    r"packages coccinelle ocaml"):
+                kt_common.require("spatch", "ocamlopt")
+            with self.assertRaisesRegex(
+                    Fail, r"install Debian package "
+                    r"gcc-powerpc64le-linux-gnu "):
+                kt_common.require("powerpc64le-linux-gnu-gcc")
+
+    def test_run_names_the_package_instead_of_a_traceback(self):
+        import kt_common
+        with mock.patch.dict(kt_common.PACKAGE,
+                             {"kt-no-such-tool": "kt-pkg"}):
+            with self.assertRaisesRegex(Fail, r"install Debian package "
+                                        r"kt-pkg"):
+                kt_common.run(["kt-no-such-tool", "--version"])
+
+    def test_a_missing_python_module_and_header(self):
+        import kt_common
+        with mock.patch.dict(kt_common.PY_PACKAGE, {"kt_nope": "python3-x"}):
+            with self.assertRaisesRegex(Fail, r"python3 module kt_nope not "
+                                        r"found: install Debian package "
+                                        r"python3-x"):
+                kt_common.require(py=("kt_nope",))
+        with self.assertRaisesRegex(Fail, r"/nonexistent/x.h not found: "
+                                    r"install Debian package libx-dev"):
+            kt_common.require(files={"/nonexistent/x.h": "libx-dev"})
+
+    def test_deps_sh_installs_every_package_named(self):
+        import kt_common
+        import re
+        deps = re.search(r'^pkgs="([^"]*)"', (Path(kt_common.__file__).parent
+                                             / "deps.sh").read_text(),
+                         re.M).group(1)
+        named = set(kt_common.PACKAGE.values()) | \
+            set(kt_common.PY_PACKAGE.values()) | \
+            set(kt_common.HEADERS.values())
+        named -= {"dpkg", "tar", "qemu-system-arm"}   # essential; not yet
+        for t in kt_targets.names():
+            tg = kt_targets.load(t)
+            named |= {kt_common.package_of(tg.cross_compile + "gcc"),
+                      kt_common.package_of(tg.qemu[0])}
+        missing = sorted(p for p in named if p not in deps.split())
+        self.assertEqual(missing, [], "harness/deps.sh does not install")
+
+
 class Layering(unittest.TestCase):
     """Imports only point down the pipeline (the README's order)."""
     ORDER = ["kt_common", "kt_cache", "kt_targets", "kt_tree", "kt_kunit",
