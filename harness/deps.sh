@@ -3,14 +3,15 @@
 # Usage: harness/deps.sh [EXTRA_PACKAGE...]
 set -eu
 
-# ocaml: spatch compiles the OCaml parts of some Coccinelle scripts
-# (scripts/coccinelle/api/check_bq27xxx_data.cocci) with ocamlopt, and
-# Debian's coccinelle package does not pull it in.
+# ocaml, libpython3-dev: spatch compiles the OCaml parts of some
+# Coccinelle scripts (scripts/coccinelle/api/check_bq27xxx_data.cocci) with
+# ocamlopt, and loads libpython3.X.so (the -dev package's unversioned name)
+# for the Python parts; Debian's coccinelle package pulls in neither.
 
 pkgs="git make gcc libc6-dev python3 perl flex bison bc kmod cpio xz-utils
       libelf-dev libssl-dev ccache busybox-static linux-source-6.12
       qemu-system-x86 qemu-system-ppc gcc-powerpc64le-linux-gnu
-      gcc-powerpc-linux-gnu sparse coccinelle ocaml python3-sphinx
+      gcc-powerpc-linux-gnu sparse coccinelle ocaml libpython3-dev python3-sphinx
       python3-sphinx-rtd-theme python3-yaml python3-ply python3-git $*"
 
 missing=""

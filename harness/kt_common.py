@@ -1,6 +1,7 @@
 """What every stage shares: paths, the build identity, running commands,
 the one-line error, and the Debian package behind each tool."""
 import functools
+import glob
 import os
 import shutil
 import subprocess
@@ -135,6 +136,12 @@ PY_PACKAGE = {"ply": "python3-ply", "git": "python3-git"}
 # Headers a kernel build needs from the host (objtool, sign-file).
 HEADERS = {"/usr/include/gelf.h": "libelf-dev",
            "/usr/include/openssl/ssl.h": "libssl-dev"}
+# What spatch needs besides itself: ocamlopt for the OCaml parts of some
+# scripts, and libpython3.X.so (unversioned, from the -dev package) for
+# the Python parts: pyml dlopens it, or spatch stops with "unable to find
+# the Python library".
+SPATCH = {"cmds": ("spatch", "ocamlopt"),
+          "files": {"/usr/lib/*-linux-gnu/libpython3.*.so": "libpython3-dev"}}
 DEBIAN_PYTHON = "/usr/bin/python3"
 
 
@@ -148,10 +155,10 @@ def package_of(cmd: str) -> str:
 def require(*cmds, py=(), files=None) -> None:
     """Fail, naming the Debian packages, unless every command is on PATH,
     Debian's python3 imports every module in py and every file in files
-    ({path: package}) exists."""
+    ({path or glob pattern: package}) exists."""
     missing = {c: package_of(c) for c in cmds if not shutil.which(c)}
     missing.update({f: p for f, p in (files or {}).items()
-                    if not Path(f).exists()})
+                    if not glob.glob(f)})
     for m in py:
         ok = Path(DEBIAN_PYTHON).exists() and subprocess.run(
             [DEBIAN_PYTHON, "-c", f"import {m}"], capture_output=True

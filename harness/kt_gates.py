@@ -10,7 +10,8 @@ from pathlib import Path
 import kt_findings
 from kt_cache import Cache, cache_key
 from kt_common import (BUILD, BUILD_ENV, HARNESS_GIT, RESULTS, TOP, Fail,
-                       git, log, outs, rel, require, run, tool_versions, work)
+                       SPATCH, git, log, outs, rel, require, run, tool_versions,
+                       work)
 from kt_findings import COCCI, WARNING
 from kt_kbuild import CODE_OBJS, bloat, build, keep_objs, make_args, objs_at
 from kt_results import FAIL, PASS, SKIP
@@ -141,9 +142,10 @@ def gate_new_findings(t: Target, head: str, record, what: str, extra: list,
     """make with extra arguments on the objects the series (or the
     patches since a commit) touches, in base and at head: fail on
     findings the base does not have, naming the patch of each."""
-    # (spatch compiles the OCaml parts of some scripts with ocamlopt)
-    require(*(["spatch", "ocamlopt"] if any("coccicheck" in a for a in extra)
-              else ["sparse"]))
+    if any("coccicheck" in a for a in extra):
+        require(*SPATCH["cmds"], files=SPATCH["files"])
+    else:
+        require("sparse")
     objs = kt_findings.objects(t, head, since)
     if not objs:
         record(f"{t.build}: {what}", SKIP,

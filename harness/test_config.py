@@ -188,7 +188,8 @@ class Packages(unittest.TestCase):
                          re.M).group(1)
         named = set(kt_common.PACKAGE.values()) | \
             set(kt_common.PY_PACKAGE.values()) | \
-            set(kt_common.HEADERS.values())
+            set(kt_common.HEADERS.values()) | \
+            set(kt_common.SPATCH["files"].values())
         named -= {"dpkg", "tar", "qemu-system-arm"}   # essential; not yet
         for t in kt_targets.names():
             tg = kt_targets.load(t)
