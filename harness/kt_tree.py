@@ -65,7 +65,10 @@ def apply(tree: Path, patches: list, env: dict = None,
     applied again: its commit is kept under refs/kt/am/.  Moving straight
     from one series to the next rewrites only the files that differ, so
     the next build recompiles only those."""
-    git("am", "--abort", cwd=tree, check=False)
+    # (an abort writes a reflog entry: without an identity, on a machine
+    # with no git config, it fails and leaves the failed session behind)
+    abort = ["am", "--abort"]
+    git(*abort, cwd=tree, env=HARNESS_GIT, check=False)
     cur = git("rev-parse", "base", cwd=tree)
     commits = []
     for p in patches:
@@ -78,7 +81,7 @@ def apply(tree: Path, patches: list, env: dict = None,
             rc, out = run(["git", "am", "-q", str(p)], cwd=tree, env=env,
                           check=False)
             if rc:
-                git("am", "--abort", cwd=tree, check=False)
+                git(*abort, cwd=tree, env=HARNESS_GIT, check=False)
                 files = re.findall(r"^error: (?:patch failed: )?(\S+?):",
                                    out, re.M)
                 raise Fail(f"{rel(p)} does not apply to {rel(tree)}: "
