@@ -32,9 +32,6 @@ class Checks:
                                else round(secs, 1)})
             say(text)
 
-    def __call__(self, name, result, detail="", secs=None):
-        self.record(name, result, detail, secs)
-
     def counts(self) -> dict:
         with self._lock:
             return {w: sum(1 for c in self.items if c["result"] == w)
