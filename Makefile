@@ -35,6 +35,6 @@ deps:
 	@sh harness/deps.sh
 
 clean:
-	@sh harness/clean.sh
+	@bash harness/clean.sh
 
 .PHONY: all check selftest tree export fresh deps clean

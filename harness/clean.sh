@@ -1,22 +1,25 @@
-#!/bin/sh
+#!/bin/bash
 # make clean: delete build/, but never while anything is mounted below it
 # (an rm -rf through a bind-mounted /dev deletes the host's device files)
 # or while a run still uses it.
-set -eu
+set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d build ] || exit 0
-dir=$(pwd)/build
-m=$(awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' \
-	/proc/self/mountinfo)
+dir=$(cd build && pwd -P)
+m=$(awk -v d="$dir" '{ gsub(/\\040/, " ", $5) }
+	$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo)
 if [ -n "$m" ]; then
 	echo "clean: refusing, still mounted below build/: $m" >&2
 	exit 1
 fi
-for lock in build/.lock build/fresh/.lock; do
-	[ -e "$lock" ] || continue
-	if ! flock -n "$lock" true; then
-		echo "clean: refusing, a run holds $lock" >&2
+# Hold the locks of kt.py and make fresh while deleting.
+exec 8>>build/.lock
+flock -n 8 || { echo "clean: refusing, a run holds build/.lock" >&2; exit 1; }
+if [ -e build/fresh/.lock ]; then
+	exec 9>>build/fresh/.lock
+	flock -n 9 || {
+		echo "clean: refusing, a run holds build/fresh/.lock" >&2
 		exit 1
-	fi
-done
-rm -rf build
+	}
+fi
+rm -rf --one-file-system build

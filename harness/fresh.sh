@@ -17,7 +17,7 @@
 # build/fresh/{make,check}.log; exit status 0 when both commands pass.
 set -euo pipefail
 
-TOP=$(cd "$(dirname "$0")/.." && pwd)
+TOP=$(cd "$(dirname "$0")/.." && pwd -P)
 FRESH=$TOP/build/fresh
 ROOT=$FRESH/root
 SUITE=bookworm
@@ -31,22 +31,29 @@ die() { echo "fresh: $*" >&2; exit 1; }
 command -v debootstrap >/dev/null ||
 	die "debootstrap not found: install Debian package debootstrap"
 
-# Any mount point at or below $1, in this mount namespace.
+# Any mount point at or below $1 (a physical path), in this mount
+# namespace.  (mountinfo escapes a space as \040.)
 mounts_below() {
-	awk -v d="$1" '$5 == d || index($5, d "/") == 1 { print $5 }' \
-		/proc/self/mountinfo
+	awk -v d="$1" '{ gsub(/\\040/, " ", $5) }
+		$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo
 }
 
-if [ -z "${KT_FRESH_NS:-}" ]; then
+# The outer run takes the lock (its children inherit it, so it is held
+# until the last of them ends) and starts this script again in a mount
+# namespace of its own, naming the namespace it came from.
+ns=$(readlink /proc/self/ns/mnt)
+if [ "${1:-}" != --in-namespace ]; then
 	mkdir -p "$FRESH"
 	exec 9>"$FRESH/.lock"
 	flock -n 9 || die "another 'make fresh' is running on this build/"
 	# Left over from something else: refuse to touch it.
 	m=$(mounts_below "$FRESH")
 	[ -z "$m" ] || die "still mounted below $FRESH, unmount first: $m"
-	KT_FRESH_NS=1 exec unshare --mount --propagation private \
-		bash "$0" "$@"
+	exec unshare --mount --propagation private \
+		bash "$0" --in-namespace "$ns" "$@"
 fi
+[ "$2" != "$ns" ] || die "not in a mount namespace of its own"
+shift 2
 
 targets=${*:-x86_64}
 t_all=$(date +%s)
@@ -55,20 +62,20 @@ t_all=$(date +%s)
 # from a new copy of it, so nothing an earlier run installed is there.
 if [ ! -f "$BASE" ]; then
 	echo "fresh: debootstrap --variant=minbase --include=$INCLUDE $SUITE (once)"
-	rm -rf "$FRESH/boot.tmp"
+	rm -rf --one-file-system "$FRESH/boot.tmp"
 	s=$(date +%s)
 	debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" \
 		"$FRESH/boot.tmp" "$MIRROR" >"$FRESH/debootstrap.log" 2>&1 ||
 		die "debootstrap failed, see $FRESH/debootstrap.log"
 	tar -C "$FRESH/boot.tmp" -cf "$BASE.tmp" .
 	mv "$BASE.tmp" "$BASE"
-	rm -rf "$FRESH/boot.tmp"
+	rm -rf --one-file-system "$FRESH/boot.tmp"
 	echo "fresh: debootstrap took $(($(date +%s) - s))s"
 fi
 
 m=$(mounts_below "$ROOT")
 [ -z "$m" ] || die "still mounted below $ROOT: $m"
-rm -rf "$ROOT"
+rm -rf --one-file-system "$ROOT" "$FRESH/make.log" "$FRESH/check.log"
 mkdir -p "$ROOT"
 tar -C "$ROOT" -xf "$BASE"
 
@@ -92,15 +99,27 @@ cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 	echo "fresh: note: uncommitted changes in $TOP are not in the clone"
 git clone -q "$TOP" "$ROOT/root/kt"
 echo "fresh: clone of $(git -C "$ROOT/root/kt" log -1 --format='%h %s')"
+# The packages deps.sh installs: the words of its pkgs="..." list.
+deps_pkgs() {
+	sed -n '/^pkgs="/,/"/p' "$ROOT/root/kt/harness/deps.sh" |
+		sed 's/^pkgs="//; s/".*//' | tr -s ' \t' '\n\n'
+}
 for p in ${FRESH_DROP:-}; do
-	sed -i -E "s/(^|[[:space:]\"])$p([[:space:]\"]|\$)/\1\2/g" \
+	deps_pkgs | grep -qxF -- "$p" ||
+		die "FRESH_DROP: '$p' is not in harness/deps.sh's package list"
+	pe=$(printf '%s' "$p" | sed 's/[][\.*^$+?(){}|/]/\\&/g')
+	sed -i -E "s/(^|[[:space:]\"])$pe([[:space:]\"]|\$)/\1\2/g" \
 		"$ROOT/root/kt/harness/deps.sh"
+	! deps_pkgs | grep -qxF -- "$p" ||
+		die "FRESH_DROP: could not remove '$p' from harness/deps.sh"
 	echo "fresh: dropped '$p' from the clone's harness/deps.sh"
 done
 
 mount -t proc proc "$ROOT/proc"
 mount -t sysfs sysfs "$ROOT/sys"
 mount --bind /dev "$ROOT/dev"
+mount -t devpts -o newinstance,ptmxmode=0666 devpts "$ROOT/dev/pts"
+mount -t tmpfs tmpfs "$ROOT/dev/shm"
 ccache_dir=/root/.cache/ccache
 if [ "${FRESH_CCACHE:-}" != cold ]; then
 	host_cc=$(ccache -k cache_dir 2>/dev/null || echo "$HOME/.cache/ccache")

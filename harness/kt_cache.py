@@ -17,15 +17,14 @@ def harness_text() -> str:
     return "".join(f"{f.name}\0{f.read_text()}\0" for f in files)
 
 
-_harness = None
+# (read once, at the start: an edit during a long run must not file the
+# old code's results under the new text)
+_HARNESS = harness_text()
 
 
 def cache_key(*parts) -> str:
     """A key for a result that holds while parts and the harness do."""
-    global _harness
-    if _harness is None:
-        _harness = harness_text()
-    return hashlib.sha1(repr([*parts, _harness]).encode()).hexdigest()
+    return hashlib.sha1(repr([*parts, _HARNESS]).encode()).hexdigest()
 
 
 class Cache:

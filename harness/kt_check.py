@@ -7,36 +7,40 @@ builds the others meanwhile.  Guests boot one at a time in the
 background while the next tree builds."""
 import concurrent.futures
 import time
+from concurrent.futures import Executor
+from typing import Callable, Optional
 
 import kt_fixtures
 import kt_targets
-from kt_common import RESULTS, SERIES, Fail, log, rel, say, second_builder
+from kt_common import (FAIL, PASS, RESULTS, SERIES, SKIP, Fail, log, rel,
+                       say, second_builder)
 from kt_gates import (gate_builds, gate_checkpatch, gate_cocci, gate_docs,
                       gate_header, gate_maintainers, gate_warnings)
 from kt_job import base_job, job
 from kt_report import Checks, summary_row, table
-from kt_results import FAIL, PASS, SKIP, failed
+from kt_results import failed
 from kt_tree import patches_in
 
 
 class Run:
     """One make check: what it checks, and what it has found so far."""
 
-    def __init__(self, names: list, boots):
+    def __init__(self, names: list, boots: Executor):
         self.names = names
         self.boots = boots
         self.patches = patches_in(SERIES)
         self.fixtures = kt_fixtures.all_fixtures()
         self.checks = Checks()
-        self.builds: dict = {}          # build name -> a target of it
-        for n in names:
-            t = kt_targets.load(n)
-            self.builds.setdefault(t.build, t)
+        # build name -> the target of that name (its settings key the
+        # build's cached results, whichever targets boot it)
+        self.builds = {b: kt_targets.load(b) for b in dict.fromkeys(
+            kt_targets.load(n).build for n in names)}
 
-    def record(self, name, result, detail="", secs=None):
+    def record(self, name: str, result: str, detail: str = "",
+               secs: float = None) -> None:
         self.checks.record(name, result, detail, secs)
 
-    def guarded(self, what: str, fn, *args):
+    def guarded(self, what: str, fn: Callable, *args) -> object:
         """fn(*args); a Fail (a missing tool, a tree that does not build)
         is a FAIL line of its own, and the run goes on."""
         try:
@@ -48,7 +52,7 @@ class Run:
     def stage_done(self, what: str, since: float) -> None:
         log(f"check: {what} took {time.time() - since:.0f}s")
 
-    def runnable(self, f) -> bool:
+    def runnable(self, f: kt_fixtures.Fixture) -> bool:
         return set(f.targets) <= set(self.names)
 
 
@@ -75,7 +79,7 @@ def build_and_boot(run: Run, group: list) -> tuple:
     return head, jobs
 
 
-def patch_gates(run: Run, t, head) -> None:
+def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str]) -> None:
     """The patches themselves, on the build of target t at head."""
     s = time.time()
     run.guarded("checkpatch", gate_checkpatch, run.patches, run.record)
@@ -92,7 +96,7 @@ def patch_gates(run: Run, t, head) -> None:
     run.stage_done("patch gates", s)
 
 
-def fixtures(run: Run) -> list:
+def run_fixtures(run: Run) -> list:
     """Each known-bad fixture must be caught: the gated ones here, the
     booted ones as [(fixture, future)] for later."""
     s = time.time()
@@ -111,7 +115,7 @@ def fixtures(run: Run) -> list:
     return booted
 
 
-def first_builder(run: Run) -> list:
+def first_builder(run: Run) -> tuple:
     """The builds the fixtures use (or the first), then the gates and the
     fixtures; the other builds go to a second builder meanwhile."""
     mine = [b for b, t in run.builds.items()
@@ -124,7 +128,7 @@ def first_builder(run: Run) -> list:
         theirs = side.submit(build_and_boot, run, others) if others else None
         head, jobs = build_and_boot(run, mine)
         patch_gates(run, run.builds[mine[0]], head)
-        booted = fixtures(run)
+        booted = run_fixtures(run)
         if theirs:
             s = time.time()
             log("check: waiting for the second builder")
@@ -149,7 +153,7 @@ def judge(run: Run, n: str, base: dict, r: dict) -> None:
                detail.strip(), r["seconds"])
 
 
-def collect(run: Run, jobs: list, booted: list) -> list:
+def wait_for_guests(run: Run, jobs: list, booted: list) -> list:
     """Wait for the guests; judge each target and fixture; table rows."""
     s, rows = time.time(), []
     log("check: all trees built; waiting for the guests")
@@ -175,7 +179,7 @@ def cmd_check(names: list) -> int:
     try:
         run = Run(names, boots)
         jobs, booted = first_builder(run)
-        rows = collect(run, jobs, booted)
+        rows = wait_for_guests(run, jobs, booted)
     finally:
         boots.shutdown(cancel_futures=True)
     say("\n" + table(rows))

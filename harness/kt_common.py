@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 TOP = Path(__file__).resolve().parent.parent
 BUILD = TOP / "build"
@@ -37,6 +38,13 @@ class Fail(Exception):
     """A one-line, user-facing error."""
 
 
+# The one vocabulary of results, for tests and checks alike.
+PASS, FAIL, SKIP = "pass", "fail", "skip"
+# record(name, result, detail="", secs=None): how every stage reports a
+# check (kt_report.Checks.record).
+Record = Callable[..., None]
+
+
 _print_lock = threading.Lock()
 
 
@@ -50,12 +58,12 @@ def log(msg: str) -> None:
     say(f"[{time.strftime('%H:%M:%S')}] {msg}")
 
 
-def rel(p) -> str:
+def rel(p: "str | Path") -> str:
     p = Path(p)
     return str(p.relative_to(TOP)) if p.is_relative_to(TOP) else str(p)
 
 
-def run(cmd: list, cwd=None, env: dict = None, logf: Path = None,
+def run(cmd: list, cwd: Path = None, env: dict = None, logf: Path = None,
         check: bool = True, timeout: float = None) -> tuple:
     """Run cmd; return (status, output).  With logf, output goes there."""
     full_env = dict(os.environ, **(env or {}))
@@ -81,7 +89,8 @@ def run(cmd: list, cwd=None, env: dict = None, logf: Path = None,
     return r.returncode, out
 
 
-def git(*args, cwd=SRC, env=None, check=True) -> str:
+def git(*args: str, cwd: Path = SRC, env: dict = None,
+        check: bool = True) -> str:
     return run(["git", *args], cwd=cwd, env=env, check=check)[1].strip()
 
 
@@ -123,14 +132,13 @@ def outs() -> Path:
 # python3 must import for a gate (checkpatch's spdxcheck.py).
 PACKAGE = {
     "ccache": "ccache", "cpio": "cpio", "perl": "perl", "sparse": "sparse",
+    "apt-get": "apt", "find": "findutils",
     "spatch": "coccinelle", "ocamlopt": "ocaml", "depmod": "kmod",
     "flex": "flex", "bison": "bison", "bc": "bc", "dpkg-deb": "dpkg",
     "git": "git", "make": "make", "tar": "tar", "xz": "xz-utils",
     "sphinx-build": "python3-sphinx", "qemu-system-x86_64": "qemu-system-x86",
     "qemu-system-i386": "qemu-system-x86", "qemu-system-ppc64":
     "qemu-system-ppc", "qemu-system-ppc": "qemu-system-ppc",
-    "qemu-system-arm": "qemu-system-arm",
-    "qemu-system-aarch64": "qemu-system-arm",
 }
 PY_PACKAGE = {"ply": "python3-ply", "git": "python3-git"}
 # Headers a kernel build needs from the host (objtool, sign-file).
@@ -152,7 +160,7 @@ def package_of(cmd: str) -> str:
     return PACKAGE.get(cmd, cmd)
 
 
-def require(*cmds, py=(), files=None) -> None:
+def require(*cmds: str, py: tuple = (), files: dict = None) -> None:
     """Fail, naming the Debian packages, unless every command is on PATH,
     Debian's python3 imports every module in py and every file in files
     ({path or glob pattern: package}) exists."""

@@ -6,6 +6,7 @@ import os
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 from kt_cache import Cache, cache_key
 from kt_common import BUILD_ENV, RESULTS, git, outs, run, work
@@ -18,7 +19,7 @@ WARNING = re.compile(r"^(\S+?):(\d+)(?::\d+)?: (warning|error): (.*)$")
 COCCI = re.compile(r"^(\S+?):(\d+):\d+-\d+: (.*)$")
 
 
-def parse(text: str, pattern: re.Pattern, fmt) -> dict:
+def parse(text: str, pattern: re.Pattern, fmt: Callable) -> dict:
     """{finding without its line number: [(file, line)]} from a log."""
     found: dict = {}
     for m in map(pattern.match, text.splitlines()):
@@ -28,7 +29,7 @@ def parse(text: str, pattern: re.Pattern, fmt) -> dict:
     return found
 
 
-def new(base: dict, series: dict) -> list:
+def compare(base: dict, series: dict) -> list:
     """[(finding, how many more than in base, where the last one is)]:
     findings are compared without line numbers, which move."""
     more = Counter({k: len(v) for k, v in series.items()}) - \
@@ -48,8 +49,6 @@ def blame(head: str, where: tuple) -> str:
     """Which patch brought a finding at (file, line): the last to change
     that line, or if the line is the base's, the last to change the file."""
     f, line = where
-    if line is None:
-        return last_change(head, f)
     rc, out = run(["git", "blame", "--porcelain", "-L", f"{line},+1", head,
                    "--", f], cwd=work(), check=False)
     sha = out.split(" ", 1)[0] if rc == 0 else ""
@@ -62,8 +61,9 @@ class MakeFailed(Exception):
     """A checker's make failed: args (label, log file)."""
 
 
-def collect(t: Target, head: str, slug: str, extra: list, pattern, fmt,
-            objs: list, each: bool) -> dict:
+def collect(t: Target, head: str, slug: str, extra: list,
+            pattern: re.Pattern, fmt: Callable, objs: list,
+            each: bool) -> dict:
     """{"base": findings, "series": findings} of make with extra arguments
     (W=1 C=2, or coccicheck as the checker) on objs, in the base and at
     head.  Kept while the sources (the objects', any header the series
@@ -105,8 +105,8 @@ def collect(t: Target, head: str, slug: str, extra: list, pattern, fmt,
     return found
 
 
-def objects(t: Target, head: str, since: str = "base") -> list:
+def touched_at(t: Target, head: str, since: str = "base") -> list:
     """The objects of t's build that the series (or the patches since a
-    commit) touches."""
+    commit) touches; head is checked out."""
     git("checkout", "-q", "-f", "--detach", head, cwd=work())
     return touched_objs(head, outs() / t.build, since)

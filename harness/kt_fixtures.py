@@ -5,13 +5,13 @@ import dataclasses
 import re
 import time
 from pathlib import Path
+from typing import Optional
 
 import kt_targets
-from kt_common import BUILD, HARNESS_GIT, RESULTS, TOP, Fail, git, log, outs
-from kt_common import rel, work
+from kt_common import (BUILD, FAIL, HARNESS_GIT, PASS, RESULTS, TOP, Fail,
+                       Record, git, log, outs, rel, work)
 from kt_gates import (gate_checkpatch, gate_cocci, gate_docs, gate_patch,
                       gate_warnings)
-from kt_results import FAIL, PASS
 from kt_tree import apply, worktree
 
 FIXTURES = TOP / "tests" / "fixtures"
@@ -19,7 +19,7 @@ GATES = ("builds", "warnings", "checkpatch", "docs", "coccicheck")
 # What an Expect: line may name: a boot check (suite.case, as in
 # results.json) or a gate.
 CHECK = re.compile(r"^(apply|boot\.boot|console\.clean|"
-                   r"test_vmalloc\.[\w.]+|kunit\.\w+\.\w+|"
+                   r"test_vmalloc\.[\w.]+|kunit\.\w+\.(\(suite\)|[\w.-]+)|"
                    rf"gate\.({'|'.join(GATES)}))$")
 
 
@@ -93,11 +93,9 @@ def run_gates(f: Fixture, patches: list) -> list:
 
     commits = apply(worktree(), patches + [f.path], env=HARNESS_GIT)
     head, n = commits[-1], len(commits)
-    want = {c[len("gate."):] for c, _ in f.gated()}
     ts = [kt_targets.load(x) for x in f.targets]
-    if "checkpatch" in want:
-        gate_checkpatch([f.path], rec)
-    if "builds" in want:            # and the code size, if it says so
+
+    def builds():                   # and the code size, if it says so
         for t in ts:
             out_dir = outs() / t.build
             logf = RESULTS / f"fixture-{f.name}-{t.build}.log"
@@ -105,17 +103,23 @@ def run_gates(f: Fixture, patches: list) -> list:
             gate_patch(t, n, head, n, out_dir, Path(f"{out_dir}-base"), logf,
                        lambda m, res, d="", secs=None:
                        rec(m.replace("{i}", str(n)), res, d))
-    if "warnings" in want:
-        gate_warnings(ts[0], head, rec)
-    if "docs" in want:
-        gate_docs(head, rec)
-    if "coccicheck" in want:
-        gate_cocci(ts[0], head, rec, since=f"{head}^",
-                   cocci=own_cocci(head))
+    gates = {
+        "checkpatch": lambda: gate_checkpatch([f.path], rec),
+        "builds": builds,
+        "warnings": lambda: gate_warnings(ts[0], head, rec),
+        "docs": lambda: gate_docs(head, rec),
+        "coccicheck": lambda: gate_cocci(ts[0], head, rec, since=f"{head}^",
+                                         cocci=own_cocci(head)),
+    }
+    for g in dict.fromkeys(c[len("gate."):] for c, _ in f.gated()):
+        try:
+            gates[g]()
+        except Fail as e:           # a gate that could not run
+            rec(f"gate.{g}", FAIL, str(e))
     return out
 
 
-def own_cocci(head: str) -> Path:
+def own_cocci(head: str) -> Optional[Path]:
     """A copy of the Coccinelle script the series adds (the base has
     none), or None.  The fixtures test the series' own check alone: all
     the tree's scripts take minutes a file."""
@@ -129,15 +133,15 @@ def own_cocci(head: str) -> Path:
     return cocci
 
 
-def check_gated(f: Fixture, patches: list, record) -> None:
+def check_gated(f: Fixture, patches: list, record: Record) -> None:
     """Run the gates a fixture names (gate.NAME); each must catch it."""
     s = time.time()
     log(f"fixture {f.name}: running "
         + ", ".join(sorted({c for c, _ in f.gated()})))
     try:
         out = run_gates(f, patches)
-    except Fail as e:           # a gate that could not run misses it
-        out = [("the gates", FAIL, str(e))]
+    except Fail as e:           # it does not apply: every gate misses it
+        out = [("apply", FAIL, str(e))]
     for check, pattern in f.gated():
         hit = [n for n, res, d in out if res == FAIL and
                re.search(pattern, f"{n}\n{d}", re.S)]
@@ -150,7 +154,7 @@ def check_gated(f: Fixture, patches: list, record) -> None:
                f"/{pattern}/; got:\n{got}", time.time() - s)
 
 
-def check_booted(f: Fixture, r: dict, record) -> None:
+def check_booted(f: Fixture, r: dict, record: Record) -> None:
     """Each boot check a fixture names must have failed as it says."""
     for check, pattern in f.booted():
         record(f"fixture {f.name}: caught by {check}",

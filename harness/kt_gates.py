@@ -6,15 +6,15 @@ import re
 import shutil
 import time
 from pathlib import Path
+from typing import Callable
 
 import kt_findings
 from kt_cache import Cache, cache_key
-from kt_common import (BUILD, BUILD_ENV, HARNESS_GIT, RESULTS, TOP, Fail,
-                       SPATCH, git, log, outs, rel, require, run, tool_versions,
-                       work)
+from kt_common import (BUILD, BUILD_ENV, FAIL, HARNESS_GIT, PASS, RESULTS,
+                       SKIP, SPATCH, TOP, Fail, Record, git, log, outs, rel,
+                       require, run, tool_versions, work)
 from kt_findings import COCCI, WARNING
 from kt_kbuild import CODE_OBJS, bloat, build, keep_objs, make_args, objs_at
-from kt_results import FAIL, PASS, SKIP
 from kt_targets import Target
 from kt_targets import key as target_key
 from kt_tree import apply, commit_subject, worktree
@@ -26,7 +26,7 @@ def ok(flag: bool) -> str:
 
 # ------------------------------------------------------ every patch builds
 
-def gate_builds(t: Target, patches: list, record) -> str:
+def gate_builds(t: Target, patches: list, record: Record) -> str:
     """Each patch builds on its own; no-change patches keep the code size.
     Returns the series' last commit."""
     name = t.build
@@ -58,7 +58,7 @@ def gate_builds(t: Target, patches: list, record) -> str:
 
 
 def build_base(t: Target, base_dir: Path, logf: Path, cache: Cache,
-               record) -> None:
+               record: Record) -> None:
     """The base tree, built once for comparisons (kept while it holds)."""
     key = cache_key("base", git("rev-parse", "base^{tree}", cwd=work()),
                     target_key(t))
@@ -75,7 +75,7 @@ def build_base(t: Target, base_dir: Path, logf: Path, cache: Cache,
 
 
 def gate_patch(t: Target, i: int, c: str, n: int, odir: Path,
-               base_dir: Path, logf: Path, record) -> None:
+               base_dir: Path, logf: Path, record: Record) -> None:
     """Patch i (commit c) builds; if it changes nothing, code size holds.
     A patch that says "No functional change" must not grow the code that
     the patch before it (the base, for patch 1) built."""
@@ -109,7 +109,7 @@ def gate_patch(t: Target, i: int, c: str, n: int, odir: Path,
 
 # ------------------------------------------------------------- checkpatch
 
-def gate_checkpatch(patches: list, record) -> None:
+def gate_checkpatch(patches: list, record: Record) -> None:
     """checkpatch --strict; a finding passes only if tests/ allows it."""
     # (checkpatch quietly drops its SPDX checks when spdxcheck.py cannot
     # import its modules)
@@ -136,9 +136,9 @@ def gate_checkpatch(patches: list, record) -> None:
 
 # ------------------------------------------------ W=1, sparse, coccicheck
 
-def gate_new_findings(t: Target, head: str, record, what: str, extra: list,
-                      pattern, fmt, since: str = "base",
-                      each: bool = False) -> None:
+def gate_new_findings(t: Target, head: str, record: Record, what: str,
+                      extra: list, pattern: re.Pattern, fmt: Callable,
+                      since: str = "base", each: bool = False) -> None:
     """make with extra arguments on the objects the series (or the
     patches since a commit) touches, in base and at head: fail on
     findings the base does not have, naming the patch of each."""
@@ -146,7 +146,7 @@ def gate_new_findings(t: Target, head: str, record, what: str, extra: list,
         require(*SPATCH["cmds"], files=SPATCH["files"])
     else:
         require("sparse")
-    objs = kt_findings.objects(t, head, since)
+    objs = kt_findings.touched_at(t, head, since)
     if not objs:
         record(f"{t.build}: {what}", SKIP,
                "the series touches no object this target builds")
@@ -161,22 +161,22 @@ def gate_new_findings(t: Target, head: str, record, what: str, extra: list,
         record(f"{t.build}: {what} build of {label}", FAIL,
                f"make failed, see {rel(logf)}")
         return
-    new = [f"{k} (x{n}; from {kt_findings.blame(head, where)})"
-           for k, n, where in kt_findings.new(found["base"], found["series"])]
+    new = [f"{k} (x{n}; from {kt_findings.blame(head, where)})" for k, n, where
+           in kt_findings.compare(found["base"], found["series"])]
     n_base = sum(map(len, found["base"].values()))
     record(f"{t.build}: {what} on {' '.join(objs)}: {len(new)} new "
            f"({n_base} in base)", ok(not new), "\n".join(new),
            time.time() - s)
 
 
-def gate_warnings(t: Target, head: str, record) -> None:
+def gate_warnings(t: Target, head: str, record: Record) -> None:
     """W=1 + sparse (C=2) on what the series touches: nothing new."""
     gate_new_findings(t, head, record, "W=1 + sparse", ["W=1", "C=2"],
                       WARNING, lambda f, m: f"{f}: {m.group(3)}: "
                       f"{m.group(4)}")
 
 
-def gate_cocci(t: Target, head: str, record, since: str = "base",
+def gate_cocci(t: Target, head: str, record: Record, since: str = "base",
                cocci: Path = None) -> None:
     """make coccicheck MODE=report (every script, the series' own too, or
     only the script cocci) on the files the series touches: nothing new."""
@@ -219,7 +219,7 @@ def docs_warnings(rev: str, srcs: list) -> dict:
     return found
 
 
-def gate_docs(head: str, record) -> None:
+def gate_docs(head: str, record: Record) -> None:
     """kernel-doc -Wall and 'make SPHINXDIRS=mm htmldocs': nothing new,
     naming the patch that brought each new warning.  (kernel-doc reports
     the line of the declaration, not of the comment that is wrong: the
@@ -233,22 +233,27 @@ def gate_docs(head: str, record) -> None:
     cache = Cache("docs-base")
     key = cache_key(git("rev-parse", "base^{tree}", cwd=work()), srcs,
                     tool_versions("sphinx-build", "perl"))
-    base = cache.get(key)
-    if base is None:
-        base = docs_warnings("base", srcs)
-        cache.put(key, base)
-    series = docs_warnings(head, srcs)
-    new = [f"{k} (from {kt_findings.last_change(head, where[0])})"
-           if where[0] else k
-           for k, n, where in kt_findings.new(base, series)]
-    record(f"kernel-doc + htmldocs (SPHINXDIRS=mm): {len(new)} new warnings "
+    what = "kernel-doc + htmldocs (SPHINXDIRS=mm)"
+    try:
+        base = cache.get(key)
+        if base is None:
+            base = docs_warnings("base", srcs)
+            cache.put(key, base)
+        series = docs_warnings(head, srcs)
+    except Fail as e:
+        record(what, FAIL, str(e), time.time() - s)
+        return
+    new = kt_findings.compare(base, series)
+    named = [f"{k} (x{n}; from {kt_findings.last_change(head, where[0])})"
+             if where[0] else f"{k} (x{n})" for k, n, where in new]
+    record(f"{what}: {sum(n for _, n, _ in new)} new warnings "
            f"({sum(map(len, base.values()))} in base)", ok(not new),
-           "\n".join(new), time.time() - s)
+           "\n".join(named), time.time() - s)
 
 
 # --------------------------------------------------- headers, maintainers
 
-def gate_header(t: Target, head: str, record) -> None:
+def gate_header(t: Target, head: str, record: Record) -> None:
     """Touched headers compile alone; pgalloc-track.h stays inside mm/."""
     git("checkout", "-q", "-f", "--detach", head, cwd=work())
     touched = git("diff", "--name-only", "base", head, cwd=work()).split()
@@ -273,7 +278,7 @@ def gate_header(t: Target, head: str, record) -> None:
            + ", ".join(users) + ")", ok(not outside), "\n".join(outside))
 
 
-def gate_maintainers(head: str, patches: list, record) -> None:
+def gate_maintainers(head: str, patches: list, record: Record) -> None:
     """get_maintainer.pl names the mm list and maintainer on every patch."""
     want = ["akpm@linux-foundation.org", "linux-mm@kvack.org"]
     git("checkout", "-q", "-f", "--detach", head, cwd=work())

@@ -22,6 +22,7 @@ def busybox(t: Target) -> Path:
     host's dpkg architectures are left alone)."""
     arch = t.busybox
     if arch.startswith("/"):
+        require(files={arch: "busybox-static"})
         return Path(arch)
     with _fetching:
         return _fetch_busybox(arch)
@@ -87,8 +88,9 @@ def initramfs(t: Target, odir: Path) -> Path:
     (root / "kt" / "vmalloc.params").write_text(
         f"{VMALLOC_LOOPS} run_test_mask={mask}\n")
     out = odir / "initramfs.cpio"
-    files = run(["find", "."], cwd=root)[1]
-    require("cpio")
+    require("find", "cpio")
+    files = subprocess.run(["find", "."], cwd=root, capture_output=True,
+                           text=True).stdout
     with open(out, "wb") as f:
         r = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=root,
                            input=files.encode(), stdout=f,
@@ -145,6 +147,7 @@ def boot(t: Target, image: Path, initrd: Path, console_log: Path,
             p.wait()
             timed_out = True
         # QEMU is gone, so its stdout ends: read it to the end before the
-        # log file closes.
-        th.join()
+        # log file closes (unless something else holds the pipe open).
+        th.join(30)
+        p.stdout.close()
     return lines, timed_out

@@ -1,10 +1,10 @@
 """One job: a target's tree applied, built, booted and judged, written to
 build/results/NAME/.  The guest boots on an executor (one at a time,
 TCG takes a core), so the caller can build the next tree meanwhile."""
-import concurrent.futures
 import json
 import shutil
 import time
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 import kt_results
@@ -52,14 +52,14 @@ class Job:
         return r
 
 
-def done(result: dict) -> concurrent.futures.Future:
-    f: concurrent.futures.Future = concurrent.futures.Future()
+def done(result: dict) -> Future:
+    f: Future = Future()
     f.set_result(result)
     return f
 
 
-def job(name: str, t: Target, patches: list, boots, timeout: int = 0,
-        odir: Path = None) -> concurrent.futures.Future:
+def job(name: str, t: Target, patches: list, boots: Executor,
+        timeout: int = 0, odir: Path = None) -> Future:
     """Apply, build, boot, test one target: a Future of its record.
 
     The tree is applied and built here, the guest boots on the executor
@@ -101,7 +101,7 @@ def job(name: str, t: Target, patches: list, boots, timeout: int = 0,
     return boots.submit(guest)
 
 
-def base_job(n: str, t: Target, boots) -> concurrent.futures.Future:
+def base_job(n: str, t: Target, boots: Executor) -> Future:
     """The unpatched base booted on target n.  Its result depends only on
     the base tree, the configs and the harness: reuse it while they hold."""
     key = cache_key(git("rev-parse", "base^{tree}"), target_key(t),

@@ -35,9 +35,14 @@ def unmet(frag: str, config: str) -> list:
     ("# CONFIG_X is not set" included), among the symbols this tree
     knows: the base tree lacks the series' own test options."""
     kc = kt_kunit.module("kunit_config")
-    have = kc.parse_from_string(config)
+    try:
+        have = kc.parse_from_string(config)
+        want = kc.parse_from_string(frag)
+    except kc.KconfigParseError as e:
+        raise Fail(f"a kconfig fragment (config/common.config or a "
+                   f"targets/ file) does not parse: {e}") from None
     out = []
-    for e in kc.parse_from_string(frag).as_entries():
+    for e in want.as_entries():
         one = kc.Kconfig()
         one.add_entry(e.name, e.value)
         if not one.is_subset_of(have) and in_tree(e.name):

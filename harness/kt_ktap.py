@@ -32,7 +32,11 @@ Test being parsed, never on shared state, so parsing is thread-safe.
 from __future__ import annotations
 
 import io
+import json
 import re
+import resource
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -43,8 +47,12 @@ from kt_common import Fail
 TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\](?:\[\s*[CT]\d+\])? ")
 RESULT_LINE = "kt_result_line"  # attribute the wrapper sets on a parsed Test
 SUITE = "(suite)"
+PARSER = "(kunit_parser)"   # the suite that says the parser itself failed
+PARSE_SECONDS = 20          # a good parse takes well under a second
+PARSE_MEMORY = 2 << 30
 
 _parser = None  # the kunit_parser module, once load() has run
+_tree = None    # the kernel tree it came from
 
 
 class Error(Fail):
@@ -59,7 +67,7 @@ def load(tree: Path) -> None:
     nothing.  Silences the parser's printer.  Raises Error (one line) if the
     files are missing, do not import, or lack what this module uses.
     """
-    global _parser
+    global _parser, _tree
     kdir = (Path(tree) / "tools" / "testing" / "kunit").resolve()
     for name in ("kunit_parser.py", "kunit_printer.py"):
         if not (kdir / name).is_file():
@@ -81,7 +89,7 @@ def load(tree: Path) -> None:
                         "not the 6.12 kunit tool this adapter was written for")
     _silence(printer, parser)
     _keep_result_lines(parser)
-    _parser = parser
+    _parser, _tree = parser, Path(tree)
 
 
 def _silence(printer, parser) -> None:
@@ -116,6 +124,11 @@ def kunit_results(lines: list[str]) -> dict[str, dict[str, tuple[str, str]]]:
     result is "pass", "fail" or "skip"; each suite also has "(suite)" with
     its own result and detail.  {} when the kernel printed no KTAP.  Suites
     that never started (the top-level plan promised more) are not listed.
+
+    kunit_parser runs in a child process, with a time and a memory limit:
+    on lines a lossy console mangled (lost, repeated or reordered) it can
+    raise, or loop while its memory grows.  Then the result is one failing
+    suite, PARSER, that says what happened.
     """
     if _parser is None:
         raise Error("kt_ktap.load() has not been called")
@@ -123,6 +136,28 @@ def kunit_results(lines: list[str]) -> dict[str, dict[str, tuple[str, str]]]:
               for line in lines if TIMESTAMP.match(line)]
     if not kernel:
         return {}
+    try:
+        r = subprocess.run([sys.executable, __file__, str(_tree)],
+                           input="\n".join(kernel), capture_output=True,
+                           text=True, timeout=PARSE_SECONDS)
+    except subprocess.TimeoutExpired:
+        return _parser_failed(f"kunit_parser did not finish in "
+                              f"{PARSE_SECONDS}s on this console's KTAP")
+    if r.returncode:
+        last = (r.stderr.strip().splitlines() or ["no message"])[-1]
+        return _parser_failed(f"kunit_parser failed on this console's KTAP "
+                              f"(exit {r.returncode}): {last}")
+    return {s: {c: tuple(v) for c, v in cases.items()}
+            for s, cases in json.loads(r.stdout).items()}
+
+
+def _parser_failed(why: str) -> dict:
+    return {PARSER: {SUITE: ("fail", why)}}
+
+
+def _parse(kernel: list[str]) -> dict:
+    """kunit_results() of kernel lines, timestamps stripped (in the
+    child)."""
     main = _parser.parse_run_tests(kernel)
     out = {}
     for suite in main.subtests:
@@ -224,3 +259,9 @@ def _placeholder(test) -> bool:
 def _dedent(lines: list[str]) -> str:
     """Lines dedented together, without leading or trailing blank lines."""
     return textwrap.dedent("\n".join(lines)).strip("\n")
+
+
+if __name__ == "__main__":     # the child of kunit_results(): tree argument
+    resource.setrlimit(resource.RLIMIT_AS, (PARSE_MEMORY, PARSE_MEMORY))
+    load(Path(sys.argv[1]))
+    json.dump(_parse(sys.stdin.read().split("\n")), sys.stdout)

@@ -4,8 +4,7 @@ import json
 import threading
 from pathlib import Path
 
-from kt_common import say
-from kt_results import FAIL, PASS, SKIP
+from kt_common import FAIL, PASS, SKIP, say
 
 WORD = {PASS: "PASS", FAIL: "FAIL", SKIP: "SKIP"}
 
@@ -20,7 +19,9 @@ class Checks:
     def record(self, name: str, result: str, detail: str = "",
                secs: float = None) -> None:
         """result: "pass", "fail", or "skip" (detail says why)."""
-        assert result in WORD, result
+        if result not in WORD:
+            raise ValueError(f"{name}: result {result!r} is not one of "
+                             f"{', '.join(WORD)}")
         took = f" ({secs:.0f}s)" if secs is not None else ""
         text = f"{WORD[result]}  {name}{took}"
         if result != PASS and detail:

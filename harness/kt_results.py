@@ -4,8 +4,7 @@ logs.  A result is (word, detail) with word "pass", "fail" or "skip"."""
 import re
 
 import kt_ktap
-
-PASS, FAIL, SKIP = "pass", "fail", "skip"
+from kt_common import FAIL, PASS, SKIP
 
 # A console line matching this fails the run, whatever the tests said.
 BAD_CONSOLE = re.compile(
@@ -21,7 +20,7 @@ VMALLOC_SKIP = {
 }
 VMALLOC_LOOPS = "test_loop_count=1000 test_repeat_count=1"
 
-TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\] ")
+TIMESTAMP = kt_ktap.TIMESTAMP
 SUMMARY = re.compile(r"Summary: (\w+) passed: (\d+) failed: (\d+)")
 
 

@@ -64,9 +64,31 @@ def load(name: str) -> Target:
     if missing:
         raise Fail(f"{rel(TARGETS / (name + '.py'))}: missing key "
                    f"{', '.join(missing)}")
+    for k, v in s.items():
+        if not _typed(k, v):
+            raise Fail(f"{rel(TARGETS / (name + '.py'))}: {k} = {v!r} is not "
+                       f"{KINDS.get(k, (None, 'a string'))[1]}")
     s["qemu"] = tuple(s["qemu"])
     s["expect"] = tuple(s.get("expect", ()))
     return Target(name=name, **s)
+
+
+# What each key must hold: a check, and what to say when it does not.
+def _strings(v) -> bool:
+    return isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v)
+
+
+KINDS = {"qemu": (_strings, "a list of strings"),
+         "expect": (_strings, "a list of regexes"),
+         "timeout": (lambda v: isinstance(v, int) and v > 0,
+                     "a number of seconds"),
+         "busybox": (lambda v: v is None or isinstance(v, str),
+                     "a path, a Debian architecture or None")}
+
+
+def _typed(key: str, value) -> bool:
+    check, _ = KINDS.get(key, (lambda v: isinstance(v, str), "a string"))
+    return check(value)
 
 
 def key(t: Target) -> list:

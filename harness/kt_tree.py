@@ -3,6 +3,7 @@ series applied with git am, and the series exported again."""
 import hashlib
 import re
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -67,8 +68,14 @@ def apply(tree: Path, patches: list, env: dict = None,
     the next build recompiles only those."""
     # (an abort writes a reflog entry: without an identity, on a machine
     # with no git config, it fails and leaves the failed session behind)
-    abort = ["am", "--abort"]
-    git(*abort, cwd=tree, env=HARNESS_GIT, check=False)
+    def abort():
+        """Undo a failed git am (--quit if even that fails: a failed
+        session left behind breaks every later apply)."""
+        rc, _ = run(["git", "am", "--abort"], cwd=tree, env=HARNESS_GIT,
+                    check=False)
+        if rc:
+            run(["git", "am", "--quit"], cwd=tree, check=False)
+    abort()
     cur = git("rev-parse", "base", cwd=tree)
     commits = []
     for p in patches:
@@ -81,14 +88,14 @@ def apply(tree: Path, patches: list, env: dict = None,
             rc, out = run(["git", "am", "-q", str(p)], cwd=tree, env=env,
                           check=False)
             if rc:
-                git(*abort, cwd=tree, env=HARNESS_GIT, check=False)
+                abort()
                 files = re.findall(r"^error: (?:patch failed: )?(\S+?):",
                                    out, re.M)
                 raise Fail(f"{rel(p)} does not apply to {rel(tree)}: "
                            f"{', '.join(dict.fromkeys(files)) or out.strip()}")
             done = git("rev-parse", "HEAD", cwd=tree)
-            if reuse:
-                git("update-ref", ref, done, cwd=tree)
+            if reuse:   # (the other builder may have just kept its own)
+                git("update-ref", ref, done, cwd=tree, check=False)
         cur = done
         commits.append(cur)
     git("checkout", "-q", "-f", "--detach", cur, cwd=tree)
@@ -146,13 +153,17 @@ def keep_cover(old: str, new: str) -> str:
     return f"{new_hdr}\n\n{text}\n{generated[1] if len(generated) > 1 else ''}"
 
 
+_worktrees = threading.Lock()   # (prune must not race another's add)
+
+
 def worktree() -> Path:
     """The harness's checkout, separate from the tree a developer edits."""
-    if not (work() / ".git").exists():
-        shutil.rmtree(work(), ignore_errors=True)
-        git("worktree", "prune")
-        log(f"tree: checking out a work tree in {rel(work())}")
-        git("worktree", "add", "-q", "--detach", str(work()), "base")
+    with _worktrees:
+        if not (work() / ".git").exists():
+            shutil.rmtree(work(), ignore_errors=True)
+            git("worktree", "prune")
+            log(f"tree: checking out a work tree in {rel(work())}")
+            git("worktree", "add", "-q", "--detach", str(work()), "base")
     return work()
 
 

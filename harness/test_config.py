@@ -47,6 +47,17 @@ class Targets(unittest.TestCase):
         with self.assertRaisesRegex(Fail, r"t\.py: missing key console"):
             self._load_text(src)
 
+    def test_a_value_of_the_wrong_type_is_named(self):
+        src = (kt_targets.TARGETS / "x86_64.py").read_text()
+        with self.assertRaisesRegex(Fail, r"t\.py: qemu = 'qemu-system-x86_64"
+                                    r" -m 1G' is not a list of strings"):
+            self._load_text(src + "\nqemu = 'qemu-system-x86_64 -m 1G'\n")
+        with self.assertRaisesRegex(Fail, r"t\.py: timeout = '300' is not"):
+            self._load_text(src + "\ntimeout = '300'\n")
+        with self.assertRaisesRegex(Fail, r"t\.py: arch = 64 is not a "
+                                    r"string"):
+            self._load_text(src + "\narch = 64\n")
+
     def test_unknown_target(self):
         with self.assertRaisesRegex(Fail, r"unknown target 'nope'.*x86_64"):
             kt_targets.load("nope")
@@ -79,6 +90,11 @@ class Fixtures(unittest.TestCase):
     def test_unknown_target_fails_at_once(self):
         with self.assertRaisesRegex(Fail, r"unknown target 'arm9'"):
             self._load_text("Expect: boot.boot x\nExpect-target: arm9\n")
+
+    def test_suite_results_and_parameters_are_checks(self):
+        f = self._load_text("Expect: kunit.sync.(suite) cut off\n"
+                            "Expect: kunit.sync.case.param-1 failed\n")
+        self.assertEqual(len(f.booted()), 2)
 
     def test_bad_regex_and_no_expect(self):
         with self.assertRaisesRegex(Fail, r"bad regex"):
@@ -190,7 +206,7 @@ class Packages(unittest.TestCase):
             set(kt_common.PY_PACKAGE.values()) | \
             set(kt_common.HEADERS.values()) | \
             set(kt_common.SPATCH["files"].values())
-        named -= {"dpkg", "tar", "qemu-system-arm"}   # essential; not yet
+        named -= {"dpkg", "tar", "apt", "findutils"}     # Debian essentials
         for t in kt_targets.names():
             tg = kt_targets.load(t)
             named |= {kt_common.package_of(tg.cross_compile + "gcc"),

@@ -51,14 +51,14 @@ class New(unittest.TestCase):
     base = {"a": [("f.c", "1")], "b": [("f.c", "2"), ("f.c", "3")]}
 
     def test_nothing_new(self):
-        self.assertEqual(kt_findings.new(self.base, self.base), [])
-        self.assertEqual(kt_findings.new(self.base, {"a": [("f.c", "9")]}),
+        self.assertEqual(kt_findings.compare(self.base, self.base), [])
+        self.assertEqual(kt_findings.compare(self.base, {"a": [("f.c", "9")]}),
                          [])
 
     def test_a_new_finding_and_one_more_of_a_kind(self):
         series = {"a": [("f.c", "1")], "c": [("g.c", "5")],
                   "b": [("f.c", "2"), ("f.c", "3"), ("f.c", "40")]}
-        self.assertEqual(sorted(kt_findings.new(self.base, series)),
+        self.assertEqual(sorted(kt_findings.compare(self.base, series)),
                          [("b", 1, ("f.c", "40")), ("c", 1, ("g.c", "5"))])
 
 
