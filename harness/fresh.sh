@@ -151,6 +151,9 @@ if [ "$rc" = 0 ]; then
 		"Debian $SUITE root, $(($(date +%s) - t_all))s in all"
 else
 	echo "fresh: FAIL: see $FRESH/make.log and $FRESH/check.log" >&2
+	# (what names a missing package first, then every failure)
+	grep -h -o -E '[^:]*(not found: install Debian package|deps.sh does not install|cannot install Debian package).*' \
+		"$FRESH/make.log" "$FRESH/check.log" 2>/dev/null | sort -u >&2 || true
 	grep -h -A3 -E '^(FAIL|error:)' "$FRESH/make.log" "$FRESH/check.log" \
 		2>/dev/null | head -40 >&2 || true
 fi
