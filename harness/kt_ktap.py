@@ -27,6 +27,8 @@ nothing and keeps nothing.  load() also wraps kunit_parser.parse_test_result so
 that each Test keeps its own result line (the parser drops it, and with it the
 skip reason and whether the line was there at all); the wrapper stores on the
 Test being parsed, never on shared state, so parsing is thread-safe.
+kunit_results() runs the parse itself in a child process (this file run
+as a script), with a time and a memory limit: see there.
 """
 
 from __future__ import annotations
