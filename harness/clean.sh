@@ -6,8 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d build ] || exit 0
 dir=$(cd build && pwd -P)
-m=$(awk -v d="$dir" '{ gsub(/\\040/, " ", $5) }
-	$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo)
+m=$(sh harness/mounts-below.sh "$dir")
 if [ -n "$m" ]; then
 	echo "clean: refusing, still mounted below build/: $m" >&2
 	exit 1

@@ -31,12 +31,7 @@ die() { echo "fresh: $*" >&2; exit 1; }
 command -v debootstrap >/dev/null ||
 	die "debootstrap not found: install Debian package debootstrap"
 
-# Any mount point at or below $1 (a physical path), in this mount
-# namespace.  (mountinfo escapes a space as \040.)
-mounts_below() {
-	awk -v d="$1" '{ gsub(/\\040/, " ", $5) }
-		$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo
-}
+mounts_below() { sh "$TOP/harness/mounts-below.sh" "$1"; }
 
 # The outer run takes the lock (its children inherit it, so it is held
 # until the last of them ends) and starts this script again in a mount
