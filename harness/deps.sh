@@ -10,8 +10,8 @@ set -eu
 
 pkgs="git make gcc libc6-dev python3 perl flex bison bc kmod cpio xz-utils
       libelf-dev libssl-dev ccache busybox-static linux-source-6.12
-      qemu-system-x86 qemu-system-ppc gcc-powerpc64le-linux-gnu
-      gcc-powerpc-linux-gnu sparse coccinelle ocaml libpython3-dev python3-sphinx
+      qemu-system-x86 qemu-system-ppc qemu-system-arm gcc-powerpc64le-linux-gnu
+      gcc-powerpc-linux-gnu gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu sparse coccinelle ocaml libpython3-dev python3-sphinx
       python3-sphinx-rtd-theme python3-yaml python3-ply python3-git $*"
 
 missing=""

@@ -15,7 +15,8 @@ import kt_targets
 from kt_common import (FAIL, PASS, RESULTS, SERIES, SKIP, Fail, log, rel,
                        say, second_builder)
 from kt_gates import (gate_builds, gate_checkpatch, gate_cocci, gate_docs,
-                      gate_header, gate_maintainers, gate_warnings)
+                      gate_header, gate_kunit, gate_maintainers,
+                      gate_warnings)
 from kt_job import base_job, job
 from kt_report import Checks, summary_row, table
 from kt_results import failed
@@ -92,6 +93,8 @@ def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str]) -> None:
         run.guarded("get_maintainer.pl", gate_maintainers, head,
                     run.patches, run.record)
         run.guarded("touched headers", gate_header, t, head, run.record)
+        run.guarded(f"{t.build}: no test code in mm/", gate_kunit, t, head,
+                    run.record)
         run.guarded("kernel-doc + htmldocs", gate_docs, head, run.record)
     run.stage_done("patch gates", s)
 
@@ -102,8 +105,8 @@ def run_fixtures(run: Run) -> list:
     s = time.time()
     booted = [(f, job(f"fixture-{f.name}", kt_targets.load(f.targets[0]),
                       run.patches + [f.path], run.boots,
-                      timeout=f.timeout))
-              for f in run.fixtures if run.runnable(f) and f.booted()]
+                      timeout=f.timeout, expected=False))
+              for f in run.fixtures if run.runnable(f) and f.boots()]
     for f in run.fixtures:
         if not run.runnable(f):
             run.record(f"fixture {f.name}: its target "
@@ -165,7 +168,9 @@ def wait_for_guests(run: Run, jobs: list, booted: list) -> list:
         r = r.result()
         row = summary_row(r)
         row[1] = "caught" if all(kt_fixtures.caught(r, c, p)
-                                 for c, p in f.booted()) else "MISSED"
+                                 for c, p in f.booted()) and all(
+            kt_fixtures.caught(r, c, p, kt_fixtures.SKIP)
+            for c, p in f.skips) else "MISSED"
         rows.append(row)
         kt_fixtures.check_booted(f, r, run.record)
     run.stage_done("waiting for the last guests", s)

@@ -139,6 +139,8 @@ PACKAGE = {
     "sphinx-build": "python3-sphinx", "qemu-system-x86_64": "qemu-system-x86",
     "qemu-system-i386": "qemu-system-x86", "qemu-system-ppc64":
     "qemu-system-ppc", "qemu-system-ppc": "qemu-system-ppc",
+    "qemu-system-arm": "qemu-system-arm",
+    "qemu-system-aarch64": "qemu-system-arm",
 }
 PY_PACKAGE = {"ply": "python3-ply", "git": "python3-git"}
 # Headers a kernel build needs from the host (objtool, sign-file).

@@ -8,14 +8,15 @@ from pathlib import Path
 from typing import Optional
 
 import kt_targets
-from kt_common import (BUILD, FAIL, HARNESS_GIT, PASS, RESULTS, TOP, Fail,
-                       Record, git, log, outs, rel, work)
-from kt_gates import (gate_checkpatch, gate_cocci, gate_docs, gate_patch,
-                      gate_warnings)
+import kt_results
+from kt_common import (BUILD, FAIL, HARNESS_GIT, PASS, RESULTS, SKIP, TOP,
+                       Fail, Record, git, log, outs, rel, work)
+from kt_gates import (gate_checkpatch, gate_cocci, gate_docs, gate_kunit,
+                      gate_patch, gate_warnings)
 from kt_tree import apply, worktree
 
 FIXTURES = TOP / "tests" / "fixtures"
-GATES = ("builds", "warnings", "checkpatch", "docs", "coccicheck")
+GATES = ("builds", "warnings", "checkpatch", "docs", "coccicheck", "kunit")
 # What an Expect: line may name: a boot check (suite.case, as in
 # results.json) or a gate.
 CHECK = re.compile(r"^(apply|boot\.boot|console\.clean|"
@@ -29,6 +30,7 @@ class Fixture:
     expects: tuple              # ((check, regex), ...)
     timeout: int                # 0: the target's own
     targets: tuple              # the first boots it
+    skips: tuple = ()           # ((check, regex), ...) that must skip
 
     @property
     def name(self) -> str:
@@ -38,7 +40,15 @@ class Fixture:
         return [(c, p) for c, p in self.expects if c.startswith("gate.")]
 
     def booted(self) -> list:
+        """Checks of a boot that must fail."""
         return [(c, p) for c, p in self.expects if not c.startswith("gate.")]
+
+    def boots(self) -> bool:
+        return bool(self.booted() or self.skips)
+
+    def must_pass(self) -> bool:
+        """A fixture of only Expect-skip: lines: the run must not fail."""
+        return not self.expects
 
 
 def load(p: Path) -> Fixture:
@@ -47,9 +57,12 @@ def load(p: Path) -> Fixture:
     here, in a second, not after a whole run."""
     text = p.read_text()
     expects = tuple(re.findall(r"^Expect: (\S+) (.*)$", text, re.M))
-    if not expects:
+    skips = tuple(re.findall(r"^Expect-skip: (\S+) (.*)$", text, re.M))
+    if not expects and not skips:
         raise Fail(f"{rel(p)}: no 'Expect: <check> <regex>' line")
-    for check, pattern in expects:
+    if any(c.startswith("gate.") for c, _ in skips):
+        raise Fail(f"{rel(p)}: a gate cannot be expected to skip")
+    for check, pattern in expects + skips:
         if not CHECK.match(check):
             raise Fail(f"{rel(p)}: unknown check '{check}' in Expect: (apply, "
                        "boot.boot, console.clean, test_vmalloc.CASE, "
@@ -63,15 +76,17 @@ def load(p: Path) -> Fixture:
     targets = tuple(target.group(1).split()) if target else ("x86_64",)
     for t in targets:
         kt_targets.load(t)          # an unknown one fails, naming it
-    return Fixture(p, expects, int(tmo.group(1)) if tmo else 0, targets)
+    return Fixture(p, expects, int(tmo.group(1)) if tmo else 0, targets,
+                   skips)
 
 
 def all_fixtures() -> list:
     return [load(p) for p in sorted(FIXTURES.glob("*.patch"))]
 
 
-def caught(r: dict, check: str, pattern: str) -> bool:
-    """Did the run fail in the expected check, with the expected text?"""
+def caught(r: dict, check: str, pattern: str, want: str = FAIL) -> bool:
+    """Did the run fail (or skip) in the expected check, with the expected
+    text?"""
     if check == "apply":
         return "build" not in r["stages"] and bool(
             r["error"] and re.search(pattern, r["error"]))
@@ -80,7 +95,7 @@ def caught(r: dict, check: str, pattern: str) -> bool:
                 key=len, default="")
     case = check[len(suite) + 1:]
     res, detail = r["tests"].get(suite, {}).get(case, ("missing", ""))
-    return res == FAIL and bool(re.search(pattern, detail, re.S))
+    return res == want and bool(re.search(pattern, detail, re.S))
 
 
 def run_gates(f: Fixture, patches: list) -> list:
@@ -110,6 +125,7 @@ def run_gates(f: Fixture, patches: list) -> list:
         "docs": lambda: gate_docs(head, rec),
         "coccicheck": lambda: gate_cocci(ts[0], head, rec, since=f"{head}^",
                                          cocci=own_cocci(head)),
+        "kunit": lambda: gate_kunit(ts[0], head, rec),
     }
     for g in dict.fromkeys(c[len("gate."):] for c, _ in f.gated()):
         try:
@@ -155,9 +171,20 @@ def check_gated(f: Fixture, patches: list, record: Record) -> None:
 
 
 def check_booted(f: Fixture, r: dict, record: Record) -> None:
-    """Each boot check a fixture names must have failed as it says."""
+    """Each boot check a fixture names must have failed as it says, and
+    each Expect-skip: check skipped as it says."""
     for check, pattern in f.booted():
         record(f"fixture {f.name}: caught by {check}",
                PASS if caught(r, check, pattern) else FAIL,
                f"expected {check} to fail matching /{pattern}/; got: "
                f"{r['error']}", r["seconds"])
+    for check, pattern in f.skips:
+        record(f"fixture {f.name}: {check} skips",
+               PASS if caught(r, check, pattern, SKIP) else FAIL,
+               f"expected {check} to skip matching /{pattern}/; got: "
+               f"{r['tests'].get(check.rsplit('.', 1)[0], {})}",
+               r["seconds"])
+    if f.must_pass():
+        bad = kt_results.failed(r["tests"])
+        record(f"fixture {f.name}: nothing fails", FAIL if bad else PASS,
+               "\n".join(bad) or (r["error"] or ""))

@@ -107,6 +107,45 @@ def gate_patch(t: Target, i: int, c: str, n: int, odir: Path,
            ok(not grown), "\n".join(grown))
 
 
+# ------------------------------------------- no test code in the kernel
+
+KUNIT_OFF = {"m": "CONFIG_KUNIT=m", "n": "# CONFIG_KUNIT is not set"}
+SAME = re.compile(r"add/remove: 0/0 grow/shrink: 0/0 ")
+
+
+def gate_kunit(t: Target, head: str, record: Record) -> None:
+    """Tests must not put code into the kernel they test: CODE_OBJS of the
+    tree at head, built with CONFIG_KUNIT=y (as the targets are), =m (as
+    distributions ship it) and not set, have the same symbols and sizes
+    (bloat-o-meter).  A KUnit hook in __pmd_alloc(), for example, sits on
+    the page-fault path of every kernel built with KUnit."""
+    odir = outs() / t.build
+    logf = RESULTS / f"{t.build}-kunit.log"
+    logf.unlink(missing_ok=True)
+    with_y = objs_at(t, head, odir, logf)
+    cfg = (odir / ".config").read_text()
+    if not re.search(r"^CONFIG_KUNIT=y$", cfg, re.M):
+        raise Fail(f"{t.build}: the build has no CONFIG_KUNIT=y to compare")
+    diffs, sizes = [], []
+    for mode, line in KUNIT_OFF.items():
+        kdir = outs() / f"{t.build}-kunit-{mode}"
+        kdir.mkdir(parents=True, exist_ok=True)
+        (kdir / ".config").write_text(
+            re.sub(r"^CONFIG_KUNIT=y$", line, cfg, flags=re.M))
+        log(f"{t.build}: building {' '.join(CODE_OBJS)} with "
+            f"CONFIG_KUNIT={mode} ...")
+        run(make_args(t, kdir) + ["olddefconfig"], env=BUILD_ENV, logf=logf)
+        run(make_args(t, kdir) + CODE_OBJS, env=BUILD_ENV, logf=logf)
+        for o in CODE_OBJS:
+            d, txt = bloat(kdir / o, with_y / o)
+            sizes.append(f"{o} y-{mode} {d:+d}")
+            if not SAME.search(txt):
+                diffs.append(f"{o}: CONFIG_KUNIT=y against ={mode}:\n{txt}")
+    record(f"{t.build}: CONFIG_KUNIT=y, =m and unset compile "
+           f"{' and '.join(CODE_OBJS)} alike (bloat-o-meter: "
+           + ", ".join(sizes) + ")", ok(not diffs), "\n".join(diffs))
+
+
 # ------------------------------------------------------------- checkpatch
 
 def gate_checkpatch(patches: list, record: Record) -> None:

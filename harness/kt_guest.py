@@ -9,7 +9,7 @@ from pathlib import Path
 from kt_common import (BUILD, BUILD_ENV, TOP, Fail, git, log, require, run,
                        work)
 from kt_kbuild import make_args
-from kt_results import VMALLOC_LOOPS, VMALLOC_SKIP
+from kt_results import VMALLOC_LOOPS
 from kt_targets import Target
 
 
@@ -83,10 +83,13 @@ def initramfs(t: Target, odir: Path) -> Path:
                     ignore=shutil.ignore_patterns("build", "source"))
     shutil.copy(work() / "tools/testing/selftests/mm/test_vmalloc.sh",
                 root / "kt" / "selftests")
-    mask = sum(1 << i for i, c in enumerate(vmalloc_cases())
-               if c not in VMALLOC_SKIP)
+    # test_vmalloc.sh sources ../kselftest/ktap_helpers.sh, as installed
+    helpers = work() / "tools/testing/selftests/kselftest/ktap_helpers.sh"
+    if helpers.exists():
+        (root / "kt" / "kselftest").mkdir()
+        shutil.copy(helpers, root / "kt" / "kselftest")
     (root / "kt" / "vmalloc.params").write_text(
-        f"{VMALLOC_LOOPS} run_test_mask={mask}\n")
+        f"{t.vmalloc or VMALLOC_LOOPS}\n")
     out = odir / "initramfs.cpio"
     require("find", "cpio")
     files = subprocess.run(["find", "."], cwd=root, capture_output=True,

@@ -22,6 +22,12 @@ class Target:
     build: str                  # the build it boots (its own, or inherited)
     cmdline: str = ""           # more kernel parameters
     expect: tuple = ()          # console regexes that must appear (mode)
+    # KUnit cases ("suite.case", fnmatch globs) that must run and pass on
+    # this target, and those that must skip: a case the target should
+    # exercise cannot quietly turn into a skip, nor the other way round.
+    exercise: tuple = ()
+    skip: tuple = ()
+    vmalloc: str = ""           # test_vmalloc.sh parameters, if not the default
 
 
 # Keys a file may set; name and build come from the file name and
@@ -69,7 +75,8 @@ def load(name: str) -> Target:
             raise Fail(f"{rel(TARGETS / (name + '.py'))}: {k} = {v!r} is not "
                        f"{KINDS.get(k, (None, 'a string'))[1]}")
     s["qemu"] = tuple(s["qemu"])
-    s["expect"] = tuple(s.get("expect", ()))
+    for k in ("expect", "exercise", "skip"):
+        s[k] = tuple(s.get(k, ()))
     return Target(name=name, **s)
 
 
@@ -80,6 +87,8 @@ def _strings(v) -> bool:
 
 KINDS = {"qemu": (_strings, "a list of strings"),
          "expect": (_strings, "a list of regexes"),
+         "exercise": (_strings, "a list of suite.case globs"),
+         "skip": (_strings, "a list of suite.case globs"),
          "timeout": (lambda v: isinstance(v, int) and v > 0,
                      "a number of seconds"),
          "busybox": (lambda v: v is None or isinstance(v, str),

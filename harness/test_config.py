@@ -72,7 +72,14 @@ class Fixtures(unittest.TestCase):
         fixtures = kt_fixtures.all_fixtures()
         self.assertGreaterEqual(len(fixtures), 17)
         for f in fixtures:
-            self.assertTrue(f.expects, f.name)
+            self.assertTrue(f.expects or f.skips, f.name)
+
+    def test_a_fixture_that_must_skip(self):
+        f = self._load_text("Expect-skip: kunit.sync.sync_vmap no free\n")
+        self.assertTrue(f.must_pass() and f.boots())
+        self.assertEqual(f.skips, (("kunit.sync.sync_vmap", "no free"),))
+        with self.assertRaisesRegex(Fail, r"a gate cannot be expected"):
+            self._load_text("Expect-skip: gate.builds x\n")
 
     def _load_text(self, text):
         with tempfile.TemporaryDirectory() as d:
@@ -117,6 +124,12 @@ class Caught(unittest.TestCase):
          "tests": {"kunit.pgalloc_track": {
              "pmd_alloc_track_new": ("fail", "# EXPECTATION FAILED at x"),
              "pud_alloc_track_new": ("pass", "")}}}
+
+    def test_a_skip_is_caught_only_when_a_skip_is_wanted(self):
+        r = {"tests": {"kunit.s": {"c": ("skip", "SKIP no free range")}}}
+        self.assertTrue(kt_fixtures.caught(r, "kunit.s.c", "no free",
+                                           kt_fixtures.SKIP))
+        self.assertFalse(kt_fixtures.caught(r, "kunit.s.c", "no free"))
 
     def test_a_failure_with_the_text_is_caught(self):
         self.assertTrue(kt_fixtures.caught(

@@ -18,7 +18,7 @@ CASES = ["fix_size_alloc_test", "full_fit_alloc_test",
          "fix_align_alloc_test", "random_size_align_alloc_test",
          "pcpu_alloc_test", "kvfree_rcu_1_arg_vmalloc_test",
          "kvfree_rcu_2_arg_vmalloc_test", "vm_map_ram_test",
-         "align_shift_alloc_test", "cross_pmd_pud_alloc_test"]
+         "align_shift_alloc_test"]
 SUITES = ["pgalloc_track", "kernel_pgtable_sync"]
 
 
@@ -27,10 +27,10 @@ def log(name: str) -> list:
 
 
 def judge(lines: list, timed_out: bool = False, expect=(r"KT: la57 0",),
-          has_shell: bool = True) -> dict:
+          has_shell: bool = True, exercise=(), skip=()) -> dict:
     res = kt_results.evaluate(lines, timed_out, 300, tuple(expect),
                               has_shell)
-    return kt_results.verdict(res, CASES, SUITES)
+    return kt_results.verdict(res, CASES, SUITES, exercise, skip)
 
 
 def until(lines: list, text: str) -> list:
@@ -54,10 +54,15 @@ class Console(unittest.TestCase):
         self.assertEqual(kt_results.failed(v), [])
         self.assertEqual(v["boot"]["boot"], ("pass", ""))
         self.assertEqual(v["boot"]["mode /KT: la57 0/"][0], "pass")
-        self.assertEqual(v["console"]["clean"], ("pass", ""))
+        # the stack warn_alloc() dumps for align_shift_alloc_test
+        self.assertEqual(v["console"]["clean"][0], "pass")
+        self.assertIn("1 stack dump(s) of the by-design vmalloc failures of "
+                      "align_shift_alloc_test", v["console"]["clean"][1])
         self.assertEqual(v["test_vmalloc"]["vm_map_ram_test"][0], "pass")
-        self.assertEqual(v["test_vmalloc"]["align_shift_alloc_test"][0],
-                         "skip")
+        r, detail = v["test_vmalloc"]["align_shift_alloc_test"]
+        self.assertEqual(r, "skip")
+        self.assertIn("fails by design", detail)
+        self.assertIn("passed: 0 failed: 1", detail)
         self.assertEqual(v["test_vmalloc"]["test_vmalloc.sh"],
                          ("pass", "KT: test_vmalloc.sh exit=0"))
         sync = v["kunit.kernel_pgtable_sync"]
@@ -67,7 +72,7 @@ class Console(unittest.TestCase):
         self.assertEqual(track["pmd_alloc_track_new"],
                          ("skip", "SKIP pmd is folded into pud: no table "
                           "to install"))
-        self.assertEqual(len(track), 12)
+        self.assertEqual(len(track), 11)
 
     def test_a_timeout_shows_the_last_lines(self):
         v = judge(until(self.ok, "Summary: pcpu_alloc_test"), timed_out=True)
@@ -101,18 +106,59 @@ class Console(unittest.TestCase):
     def test_a_bad_console_line_and_near_misses(self):
         # near misses, in every real log: "oops=panic panic=-1"; and these
         near = ["[    2.5] test: no BUGs here, Warning: lowercase, oops"]
-        self.assertEqual(judge(self.ok + near)["console"]["clean"],
-                         ("pass", ""))
+        self.assertEqual(judge(self.ok + near)["console"]["clean"][0],
+                         "pass")
         bad = "[    2.6] WARNING: CPU: 0 PID: 1 at mm/vmalloc.c:3412 f+0x1/0x2"
         v = judge(self.ok[:60] + [bad] + self.ok[60:])
         self.assertEqual(v["console"]["clean"],
                          ("fail", bad.split("] ", 1)[1]))
         self.assertEqual(kt_results.failed(v), ["console.clean"])
 
+    def test_a_stack_dump_without_the_xfail_line_fails(self):
+        lines = [l for l in self.ok if "vmalloc error: size" not in l]
+        r, detail = judge(lines)["console"]["clean"]
+        self.assertEqual((r, detail), ("fail", "Call Trace:"))
+
+    def test_the_xfail_case_that_passes_passes(self):
+        lines = [l.replace("align_shift_alloc_test passed: 0 failed: 1",
+                           "align_shift_alloc_test passed: 1 failed: 0")
+                 for l in self.ok]
+        v = judge(lines)
+        self.assertEqual(v["test_vmalloc"]["align_shift_alloc_test"][0],
+                         "pass")
+        # and one that did not run at all fails, xfail or not
+        v = judge([l for l in self.ok if "align_shift" not in l])
+        self.assertEqual(v["test_vmalloc"]["align_shift_alloc_test"][0],
+                         "fail")
+
+    def test_what_a_target_expects_to_exercise_and_skip(self):
+        i386 = (("pgalloc_track.*_folded", "kernel_pgtable_sync.*"),
+                ("pgalloc_track.p?d_alloc_track_n*",))
+        self.assertEqual(kt_results.failed(judge(self.ok, exercise=i386[0],
+                                                 skip=i386[1])), [])
+        # the sync cases skip where the target should exercise them
+        lines = [l.replace("ok 1 sync_vmap", "ok 1 sync_vmap # SKIP no "
+                           "free vmalloc PMD range") for l in self.ok]
+        v = judge(lines, exercise=i386[0], skip=i386[1])
+        self.assertEqual(kt_results.failed(v),
+                         ["kunit.kernel_pgtable_sync.sync_vmap"])
+        self.assertIn("expected to be exercised on this target "
+                      "(kernel_pgtable_sync.*), got skip",
+                      v["kunit.kernel_pgtable_sync"]["sync_vmap"][1])
+        # a case that runs where the target expects a skip
+        v = judge(self.ok, skip=("pgalloc_track.pte_alloc_kernel_track_new",))
+        self.assertEqual(kt_results.failed(v),
+                         ["kunit.pgalloc_track.pte_alloc_kernel_track_new"])
+        # a glob that names no case
+        v = judge(self.ok, exercise=("pgalloc_track.pte_*_nomem",))
+        self.assertIn("no such case ran",
+                      v["kunit.pgalloc_track"]["pte_*_nomem"][1])
+
     def test_a_case_reported_twice_the_first_failure_wins(self):
         fail = "[    2.2] Summary: fix_size_alloc_test passed: 0 failed: 1 " \
             "repeat: 1 loops: 1000 avg: 1 usec"
-        lines = until(self.ok, "Summary: ") + [fail] + self.ok[51:]
+        at = len(until(self.ok, "Summary: fix_size_alloc_test"))
+        lines = self.ok[:at] + [fail] + self.ok[at + 1:]
         v = judge(lines)
         self.assertEqual(v["test_vmalloc"]["fix_size_alloc_test"][0], "fail")
         self.assertIn("failed: 1", v["test_vmalloc"]["fix_size_alloc_test"][1])

@@ -18,3 +18,14 @@ console = "ttyS0"
 cmdline = "earlyprintk=serial,ttyS0,115200 vmalloc=256M"
 busybox = "i386"
 timeout = 300
+# KUnit: what this paging mode runs, and what it must skip.
+exercise = [
+    "pgalloc_track.p4d_alloc_track_folded",
+    "pgalloc_track.pud_alloc_track_folded",
+    "pgalloc_track.pte_alloc_kernel_track_new",
+]
+skip = [
+    "pgalloc_track.p?d_alloc_track_n*",
+    "pgalloc_track.pmd_alloc_track_folded",
+    "kernel_pgtable_sync.*",
+]

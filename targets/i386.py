@@ -17,3 +17,12 @@ console = "ttyS0"
 cmdline = "earlyprintk=serial,ttyS0,115200 vmalloc=256M"
 busybox = "i386"
 timeout = 300
+# KUnit: what this paging mode runs, and what it must skip.
+exercise = [
+    "pgalloc_track.*_folded",
+    "pgalloc_track.pte_alloc_kernel_track_new",
+    "kernel_pgtable_sync.*",
+]
+skip = [
+    "pgalloc_track.p?d_alloc_track_n*",
+]

@@ -23,3 +23,12 @@ console = "ttyS0"
 cmdline = ""
 busybox = None
 timeout = 300
+# KUnit: what this paging mode runs, and what it must skip.
+exercise = [
+    "pgalloc_track.*_folded",
+    "pgalloc_track.pte_alloc_kernel_track_new",
+]
+skip = [
+    "pgalloc_track.p?d_alloc_track_n*",
+    "kernel_pgtable_sync.*",
+]

@@ -18,3 +18,12 @@ timeout = 300
 # 5-level paging really in use: the kernel clears the la57 CPU flag when
 # it runs with 4 levels.
 expect = [r"KT: la57 [1-9]"]
+# KUnit: what this paging mode runs, and what it must skip.
+exercise = [
+    "pgalloc_track.*_alloc_track_n*",
+    "pgalloc_track.pte_alloc_kernel_track_new",
+]
+skip = [
+    "pgalloc_track.*_folded",
+    "kernel_pgtable_sync.*",
+]

@@ -1,0 +1,41 @@
+# x86_64 as an mm reviewer tests it: 2 CPUs, KASAN generic with
+# KASAN_VMALLOC (whose shadow is populated through apply_to_page_range()
+# on init_mm, a real user of the tracking), DEBUG_VM_PGTABLE, lockdep,
+# and DEBUG_PAGEALLOC switched on; test_vmalloc runs every case in two
+# threads at once.
+inherit = "x86_64"
+kconfig = """
+CONFIG_64BIT=y
+CONFIG_SERIAL_8250=y
+CONFIG_SERIAL_8250_CONSOLE=y
+CONFIG_EARLY_PRINTK=y
+CONFIG_SMP=y
+CONFIG_NR_CPUS=2
+# CONFIG_SLUB_TINY is not set
+CONFIG_KASAN=y
+CONFIG_KASAN_GENERIC=y
+CONFIG_KASAN_VMALLOC=y
+CONFIG_DEBUG_VM_PGTABLE=y
+CONFIG_PROVE_LOCKING=y
+CONFIG_DEBUG_PAGEALLOC=y
+"""
+qemu = ["qemu-system-x86_64", "-machine", "pc", "-cpu", "qemu64",
+        "-smp", "2", "-m", "1G"]
+cmdline = "earlyprintk=serial,ttyS0,115200 debug_pagealloc=on"
+vmalloc = "test_loop_count=200 test_repeat_count=1 nr_threads=2"
+timeout = 900
+expect = [r"KT: la57 0", r"KT: cpus 2",
+          r"KernelAddressSanitizer initialized \(generic\)"]
+# KUnit: what this paging mode runs, and what it must skip.
+exercise = [
+    "pgalloc_track.p4d_alloc_track_folded",
+    "pgalloc_track.pud_alloc_track_n*",
+    "pgalloc_track.pmd_alloc_track_n*",
+    "pgalloc_track.pte_alloc_kernel_track_new",
+]
+skip = [
+    "pgalloc_track.p4d_alloc_track_n*",
+    "pgalloc_track.pud_alloc_track_folded",
+    "pgalloc_track.pmd_alloc_track_folded",
+    "kernel_pgtable_sync.*",
+]
