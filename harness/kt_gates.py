@@ -37,6 +37,8 @@ def gate_builds(t: Target, patches: list, record: Record) -> str:
     # A tree that passed before, with the same config and harness, is not
     # built again: touching one patch rebuilds it and the ones after it.
     cache = Cache(name)
+    if not t.bisect:
+        return series_builds(t, commits[-1], odir, logf, cache, record)
     build_base(t, base_dir, logf, cache, record)
     for i, c in enumerate(commits, 1):
         key = cache_key(git("rev-parse", f"{c}^{{tree}}", cwd=work()),
@@ -55,6 +57,25 @@ def gate_builds(t: Target, patches: list, record: Record) -> str:
         if all(res == PASS for _, res, _ in found):
             cache.put(key, found)
     return commits[-1]
+
+
+def series_builds(t: Target, head: str, odir: Path, logf: Path,
+                  cache: Cache, record: Record) -> str:
+    """A target without bisect: the whole series builds (each patch builds
+    on its own on the targets with bisect = True)."""
+    name = f"{t.build}: the series builds (each patch: on the bisect targets)"
+    key = cache_key("series", git("rev-parse", f"{head}^{{tree}}",
+                                  cwd=work()), target_key(t))
+    if cache.get(key) is not None:
+        record(f"{name} (cached: this tree passed before)", PASS)
+        return head
+    s = time.time()
+    git("checkout", "-q", "-f", "--detach", head, cwd=work())
+    log(f"{t.build}: building the series ...")
+    build(t, odir, logf)
+    record(name, PASS, commit_subject(head), time.time() - s)
+    cache.put(key, [])
+    return head
 
 
 def build_base(t: Target, base_dir: Path, logf: Path, cache: Cache,
@@ -76,15 +97,15 @@ def build_base(t: Target, base_dir: Path, logf: Path, cache: Cache,
 
 def gate_patch(t: Target, i: int, c: str, n: int, odir: Path,
                base_dir: Path, logf: Path, record: Record) -> None:
-    """Patch i (commit c) builds; if it changes nothing, code size holds.
-    A patch that says "No functional change" must not grow the code that
-    the patch before it (the base, for patch 1) built."""
+    """Patch i (commit c) builds, and what it does to the code size of
+    CODE_OBJS against the patch before it (the base, for patch 1) is
+    recorded.  A patch that says "No functional change" must not grow
+    it."""
     s = time.time()
     subj = commit_subject(c)
     nfc = "No functional change" in git("log", "-1", "--format=%b", c,
                                         cwd=work())
-    before = base_dir if i == 1 or not nfc else \
-        objs_at(t, f"{c}^", odir, logf)
+    before = base_dir if i == 1 else objs_at(t, f"{c}^", odir, logf)
     git("checkout", "-q", "-f", "--detach", c, cwd=work())
     log(f"{t.build}: building patch {i}/{n}: {subj}")
     try:
@@ -95,16 +116,18 @@ def gate_patch(t: Target, i: int, c: str, n: int, odir: Path,
         return
     record(f"{t.build}: patch {{i}} builds", PASS, subj, time.time() - s)
     # A shrink is shown (compilers reallocate registers) but passes.
-    sizes = [(o,) + bloat(before / o, odir / o) for o in CODE_OBJS] \
-        if nfc else []
+    sizes = [(o,) + bloat(before / o, odir / o) for o in CODE_OBJS]
     keep_objs(t, git("rev-parse", c, cwd=work()), odir)  # for the next one
+    against = "the base" if i == 1 else "the patch before"
+    delta = ", ".join(f"{o} {d:+d}" for o, d, _ in sizes)
     if not nfc:
+        record(f"{t.build}: patch {{i}} code size (bloat-o-meter against "
+               f"{against}: {delta})", PASS,
+               "\n".join(txt for _, _, txt in sizes))
         return
     grown = [f"{o}: {d:+d} bytes\n{txt}" for o, d, txt in sizes if d > 0]
     record(f"{t.build}: patch {{i}} does not grow the code (bloat-o-meter "
-           f"against {'the base' if i == 1 else 'the patch before'}: "
-           + ", ".join(f"{o} {d:+d}" for o, d, _ in sizes) + ")",
-           ok(not grown), "\n".join(grown))
+           f"against {against}: {delta})", ok(not grown), "\n".join(grown))
 
 
 # ------------------------------------------- no test code in the kernel

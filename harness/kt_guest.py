@@ -124,7 +124,10 @@ def boot(t: Target, image: Path, initrd: Path, console_log: Path,
     """Boot under QEMU (TCG); return (console lines, timed_out)."""
     require(t.qemu[0])
     append = f"console={t.console} panic=-1 oops=panic {t.cmdline}"
-    cmd = [*t.qemu, "-accel", "tcg", "-smp", "1", "-display", "none",
+    # One vCPU unless the target asks for more: TCG runs them on host
+    # threads that the other builds and guests need too.
+    smp = [] if "-smp" in t.qemu else ["-smp", "1"]
+    cmd = [*t.qemu, "-accel", "tcg", *smp, "-display", "none",
            "-serial", "stdio", "-monitor", "none", "-no-reboot",
            "-kernel", str(image), "-initrd", str(initrd),
            "-append", append.strip()]

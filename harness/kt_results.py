@@ -9,7 +9,7 @@ from kt_common import FAIL, PASS, SKIP
 
 # A console line matching this fails the run, whatever the tests said.
 BAD_CONSOLE = re.compile(
-    r"BUG:|WARNING:|Oops|KASAN|Kernel panic|Call Trace:|kernel BUG at|"
+    r"BUG:|WARNING:|Oops|KASAN|Kernel panic|Call [Tt]race:|kernel BUG at|"
     r"general protection fault|Unable to handle kernel|UBSAN:|"
     r"RCU stall|soft lockup|hung_task")
 

@@ -28,6 +28,9 @@ class Target:
     exercise: tuple = ()
     skip: tuple = ()
     vmalloc: str = ""           # test_vmalloc.sh parameters, if not the default
+    # Build every patch on its own here (bisectability, code size per
+    # patch), or only the whole series: make check stays within its time.
+    bisect: bool = True
 
 
 # Keys a file may set; name and build come from the file name and
@@ -91,6 +94,7 @@ KINDS = {"qemu": (_strings, "a list of strings"),
          "skip": (_strings, "a list of suite.case globs"),
          "timeout": (lambda v: isinstance(v, int) and v > 0,
                      "a number of seconds"),
+         "bisect": (lambda v: isinstance(v, bool), "True or False"),
          "busybox": (lambda v: v is None or isinstance(v, str),
                      "a path, a Debian architecture or None")}
 

@@ -113,6 +113,10 @@ def cmd_tree() -> None:
         "on 'base'; edit, commit, then 'make export'")
 
 
+# The revision of the series on the list: "[PATCH v2 01/10]".
+SUBJECT_PREFIX = "PATCH v2"
+
+
 def cmd_export() -> None:
     if not git("rev-parse", "-q", "--verify", "base", check=False):
         raise Fail(f"no tree in {rel(SRC)}: run 'make tree' first")
@@ -120,8 +124,8 @@ def cmd_export() -> None:
     old = cover.read_text() if cover.exists() else ""
     tmp = BUILD / "export.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    git("format-patch", "-q", "--cover-letter", "--base=base", "-o",
-        str(tmp), "base..HEAD")
+    git("format-patch", "-q", "--cover-letter", "--base=base", "--notes",
+        f"--subject-prefix={SUBJECT_PREFIX}", "-o", str(tmp), "base..HEAD")
     if old:     # keep the cover letter's subject and text
         new = tmp / "0000-cover-letter.patch"
         new.write_text(keep_cover(old, new.read_text()))

@@ -6,6 +6,8 @@
 arch = "arm"
 cross_compile = "arm-linux-gnueabihf-"
 kconfig = """
+CONFIG_MMU=y
+CONFIG_ARCH_MULTIPLATFORM=y
 CONFIG_ARCH_MULTI_V7=y
 CONFIG_ARCH_VIRT=y
 # CONFIG_ARM_LPAE is not set

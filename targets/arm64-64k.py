@@ -24,3 +24,5 @@ skip = [
     "pgalloc_track.pmd_alloc_track_folded",
     "kernel_pgtable_sync.*",
 ]
+# Each patch builds on its own here too (arm64 does not).
+bisect = True
