@@ -37,9 +37,9 @@ def gate_builds(t: Target, patches: list, record: Record) -> str:
     # A tree that passed before, with the same config and harness, is not
     # built again: touching one patch rebuilds it and the ones after it.
     cache = Cache(name)
+    build_base(t, base_dir, logf, cache, record)
     if not t.bisect:
         return series_builds(t, commits[-1], odir, logf, cache, record)
-    build_base(t, base_dir, logf, cache, record)
     for i, c in enumerate(commits, 1):
         key = cache_key(git("rev-parse", f"{c}^{{tree}}", cwd=work()),
                         target_key(t))
