@@ -17,7 +17,7 @@ from kt_findings import COCCI, WARNING
 from kt_kbuild import CODE_OBJS, bloat, build, keep_objs, make_args, objs_at
 from kt_targets import Target
 from kt_targets import key as target_key
-from kt_tree import apply, commit_subject, worktree
+from kt_tree import apply, commit_subject, mail_subject, worktree
 
 
 def ok(flag: bool) -> str:
@@ -185,8 +185,7 @@ def gate_checkpatch(patches: list, record: Record) -> None:
                       "--strict", "--terse", "--no-summary", str(p)],
                      cwd=work(), check=False,
                      env={"PATH": "/usr/bin:" + os.environ["PATH"]})
-        subj = re.search(r"^Subject: (?:\[PATCH[^\]]*\] )?(.*)",
-                         p.read_text(), re.M).group(1)
+        subj = mail_subject(p.read_text())
         found = [l.split(": ", 1)[1] for l in out.splitlines() if ": " in l]
         new = [f for f in found if not any(
             subj.startswith(a) and f.startswith(b) for a, b in allow)]
@@ -340,13 +339,26 @@ def gate_header(t: Target, head: str, record: Record) -> None:
            + ", ".join(users) + ")", ok(not outside), "\n".join(outside))
 
 
+def maintainers_args(text: str) -> list:
+    """What to ask get_maintainer.pl about a patch: the patch itself, or,
+    for one that only edits MAINTAINERS, the files its new F: lines name
+    (get_maintainer.pl sends a MAINTAINERS patch to nobody in particular,
+    but it goes to the maintainers of the entry it changes)."""
+    files = re.findall(r"^diff --git a/(\S+)", text, re.M)
+    paths = re.findall(r"^\+F:\s+(\S+)", text, re.M)
+    if files == ["MAINTAINERS"] and paths:
+        return [a for f in paths for a in ("-f", f)]
+    return []
+
+
 def gate_maintainers(head: str, patches: list, record: Record) -> None:
     """get_maintainer.pl names the mm list and maintainer on every patch."""
     want = ["akpm@linux-foundation.org", "linux-mm@kvack.org"]
     git("checkout", "-q", "-f", "--detach", head, cwd=work())
     for p in patches:
+        args = maintainers_args(p.read_text()) or [str(p)]
         _, out = run(["perl", "scripts/get_maintainer.pl", "--no-git",
-                      "--no-rolestats", str(p)], cwd=work(), check=False)
+                      "--no-rolestats", *args], cwd=work(), check=False)
         missing = [w for w in want if w not in out]
         record(f"get_maintainer.pl {p.name}", ok(not missing),
                f"missing {', '.join(missing)}:\n{out}" if missing else "")

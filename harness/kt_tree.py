@@ -139,6 +139,13 @@ def cmd_export() -> None:
         f"in {rel(SERIES)}")
 
 
+def mail_subject(text: str) -> str:
+    """A patch file's subject without its "[PATCH v2 03/11]" prefix, its
+    folded continuation lines joined."""
+    m = re.search(r"^Subject: (?:\[[^\]]*\] )?(.*(?:\n .*)*)", text, re.M)
+    return re.sub(r"\n ", " ", m.group(1)) if m else ""
+
+
 def keep_cover(old: str, new: str) -> str:
     """New cover letter: old subject and body, new shortlog/diffstat/base."""
     def parts(text):

@@ -62,5 +62,16 @@ class New(unittest.TestCase):
                          [("b", 1, ("f.c", "40")), ("c", 1, ("g.c", "5"))])
 
 
+class Maintainers(unittest.TestCase):
+    def test_a_maintainers_only_patch_asks_about_the_files_it_adds(self):
+        import kt_gates
+        patch = ("diff --git a/MAINTAINERS b/MAINTAINERS\n"
+                 "+F:\tmm/pgalloc-track.h\n F:\tmm/vmalloc.c\n")
+        self.assertEqual(kt_gates.maintainers_args(patch),
+                         ["-f", "mm/pgalloc-track.h"])
+        both = patch + "diff --git a/mm/x.c b/mm/x.c\n"
+        self.assertEqual(kt_gates.maintainers_args(both), [])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -61,5 +61,14 @@ class Apply(unittest.TestCase):
                                        env=committer), commits)
 
 
+class Subject(unittest.TestCase):
+    def test_a_folded_subject_is_joined_and_its_prefix_dropped(self):
+        text = ("From x\nSubject: [PATCH v2 09/11] mm: add KUnit tests for "
+                "the page-table tracking\n helpers and the sync\n\nbody\n")
+        self.assertEqual(kt_tree.mail_subject(text), "mm: add KUnit tests "
+                         "for the page-table tracking helpers and the sync")
+        self.assertEqual(kt_tree.mail_subject("Subject: x: y\n"), "x: y")
+
+
 if __name__ == "__main__":
     unittest.main()
