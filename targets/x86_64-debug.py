@@ -29,19 +29,7 @@ vmalloc = "test_loop_count=100 test_repeat_count=1 nr_threads=2"
 timeout = 900
 expect = [r"KT: la57 0", r"KT: cpus 2",
           r"kasan: KernelAddressSanitizer initialized"]
-# KUnit: what this paging mode runs, and what it must skip.
-exercise = [
-    "pgalloc_track.p4d_alloc_track_folded",
-    "pgalloc_track.pud_alloc_track_n*",
-    "pgalloc_track.pmd_alloc_track_n*",
-    "pgalloc_track.pte_alloc_kernel_track_new",
-]
-skip = [
-    "pgalloc_track.p4d_alloc_track_n*",
-    "pgalloc_track.pud_alloc_track_folded",
-    "pgalloc_track.pmd_alloc_track_folded",
-    "kernel_pgtable_sync.*",
-]
+# KUnit: the same cases as the target it inherits.
 # The whole series builds and boots here; each patch on its own only on
 # the bisect targets (x86_64, i386, ppc64le-radix, arm32, arm64-64k).
 bisect = False
