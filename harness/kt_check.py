@@ -6,6 +6,7 @@ the fixtures use, then the patch gates and the fixtures; a second thread
 builds the others meanwhile.  Guests boot one at a time in the
 background while the next tree builds."""
 import concurrent.futures
+import threading
 import time
 from concurrent.futures import Executor
 from typing import Callable, Optional
@@ -31,6 +32,10 @@ class Run:
         self.boots = boots
         self.patches = patches_in(SERIES)
         self.fixtures = kt_fixtures.all_fixtures()
+        # the fixtures that boot, for whichever builder is free first
+        self.queue = [f for f in self.fixtures
+                      if self.runnable(f) and f.boots()]
+        self.lock = threading.Lock()
         self.checks = Checks()
         # build name -> the target of that name (its settings key the
         # build's cached results, whichever targets boot it)
@@ -75,7 +80,8 @@ def build_and_boot(run: Run, group: list) -> tuple:
             tn = kt_targets.load(n)
             if tn.build == b:
                 jobs.append((n, base_job(n, tn, run.boots),
-                             job(n, tn, run.patches, run.boots)))
+                             job(n, tn, run.patches, run.boots,
+                                 replay=True)))
     run.stage_done(f"builds of every patch on {' '.join(group)}", s)
     return head, jobs
 
@@ -99,14 +105,9 @@ def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str]) -> None:
     run.stage_done("patch gates", s)
 
 
-def run_fixtures(run: Run) -> list:
-    """Each known-bad fixture must be caught: the gated ones here, the
-    booted ones as [(fixture, future)] for later."""
+def gated_fixtures(run: Run) -> None:
+    """Each known-bad fixture that a gate must catch, caught."""
     s = time.time()
-    booted = [(f, job(f"fixture-{f.name}", kt_targets.load(f.targets[0]),
-                      run.patches + [f.path], run.boots,
-                      timeout=f.timeout, expected=False))
-              for f in run.fixtures if run.runnable(f) and f.boots()]
     for f in run.fixtures:
         if not run.runnable(f):
             run.record(f"fixture {f.name}: its target "
@@ -114,30 +115,61 @@ def run_fixtures(run: Run) -> list:
                        " is not in this run", SKIP)
         elif f.gated():
             kt_fixtures.check_gated(f, run.patches, run.record)
-    run.stage_done("fixture builds and gates", s)
-    return booted
+    run.stage_done("fixture gates", s)
+
+
+def booted_fixtures(run: Run) -> list:
+    """Take the fixtures that boot from the run's queue, build each and
+    hand it to the guests: [(fixture, future)].  Both builders take from
+    the queue once their own builds are done."""
+    s, out = time.time(), []
+    while True:
+        with run.lock:
+            if not run.queue:
+                break
+            f = run.queue.pop(0)
+        out.append((f, job(f"fixture-{f.name}", kt_targets.load(f.targets[0]),
+                           run.patches + [f.path], run.boots,
+                           timeout=f.timeout, expected=False,
+                           replay=True)))
+    run.stage_done(f"{len(out)} fixture builds", s)
+    return out
+
+
+def second(run: Run, builds: list) -> tuple:
+    """The second builder: its builds, then fixtures from the queue."""
+    head, jobs = build_and_boot(run, builds)
+    return jobs, booted_fixtures(run)
 
 
 def first_builder(run: Run) -> tuple:
     """The builds the fixtures use (or the first), then the gates and the
-    fixtures; the other builds go to a second builder meanwhile."""
+    fixtures; the other builds go to a second builder meanwhile, and it
+    takes fixtures too once they are done.  Builds whose guests take
+    longest go first, so their boots do not end the run."""
     mine = [b for b, t in run.builds.items()
             if any(kt_targets.load(x).build == b
                    for f in run.fixtures for x in f.targets)] \
         or list(run.builds)[:1]
-    others = [b for b in run.builds if b not in mine]
+    others = sorted((b for b in run.builds if b not in mine),
+                    key=lambda b: -max(kt_targets.load(n).timeout
+                                       for n in run.names
+                                       if kt_targets.load(n).build == b))
     with concurrent.futures.ThreadPoolExecutor(
             max_workers=1, initializer=second_builder) as side:
-        theirs = side.submit(build_and_boot, run, others) if others else None
+        theirs = side.submit(second, run, others) if others else None
         head, jobs = build_and_boot(run, mine)
         patch_gates(run, run.builds[mine[0]], head)
-        booted = run_fixtures(run)
+        booted = booted_fixtures(run)
+        gated_fixtures(run)
         if theirs:
             s = time.time()
             log("check: waiting for the second builder")
-            jobs += theirs.result()[1]
+            more_jobs, more_booted = theirs.result()
+            jobs += more_jobs
+            booted += more_booted
             run.stage_done("waiting for the second builder", s)
-    return jobs, booted
+    return jobs, sorted(booted, key=lambda b: b[0].name)
 
 
 def judge(run: Run, n: str, base: dict, r: dict) -> None:

@@ -6,9 +6,9 @@ import subprocess
 import threading
 from pathlib import Path
 
+from kt_cache import cache_key
 from kt_common import (BUILD, BUILD_ENV, TOP, Fail, git, log, require, run,
                        work)
-from kt_kbuild import make_args
 from kt_results import VMALLOC_LOOPS
 from kt_targets import Target
 
@@ -58,14 +58,34 @@ def _fetch_busybox(arch: str) -> Path:
     return bb
 
 
-def nolibc_init(t: Target, odir: Path, dest: Path) -> None:
-    """guest/init-nolibc.c, static, against the tree's nolibc."""
-    run(make_args(t, odir) + ["headers"], env=BUILD_ENV)
-    run([f"{t.cross_compile}gcc", "-static", "-nostdlib", "-Os",
-         "-fno-stack-protector", "-include",
-         str(work() / "tools/include/nolibc/nolibc.h"),
-         "-I", str(odir / "usr/include"), "-o", str(dest),
-         str(TOP / "guest" / "init-nolibc.c"), "-lgcc"])
+def nolibc(t: Target, source: str, libs: tuple = ()) -> Path:
+    """guest/SOURCE, static, against the tree's nolibc and UAPI headers
+    for t's architecture: built once while those and the source hold."""
+    trees = [git("rev-parse", f"HEAD:{d}", cwd=work()) for d in (
+        "tools/include/nolibc", "include/uapi",
+        f"arch/{'x86' if t.arch in ('i386', 'x86_64') else t.arch}"
+        "/include/uapi")]
+    src = TOP / "guest" / source
+    key = cache_key(t.arch, t.cross_compile, libs, trees, src.read_text())
+    dest = BUILD / "userland" / "nolibc" / f"{src.stem}-{key[:16]}"
+    with _fetching:
+        if dest.exists():
+            return dest
+        hdrs = BUILD / "userland" / f"headers-{t.arch}"
+        shutil.rmtree(hdrs, ignore_errors=True)
+        run(["make", "-s", "-C", str(work()), f"O={hdrs}", f"ARCH={t.arch}",
+             "headers"], env=BUILD_ENV)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_suffix(".tmp")
+        # (ARCH=i386 with the host gcc: the kernel passes -m32 itself)
+        m32 = ["-m32"] if t.arch == "i386" and not t.cross_compile else []
+        run([f"{t.cross_compile}gcc", *m32, "-static", "-nostdlib", "-Os",
+             "-fno-stack-protector", "-include",
+             str(work() / "tools/include/nolibc/nolibc.h"),
+             "-I", str(hdrs / "usr/include"), "-o", str(tmp), str(src),
+             *libs])
+        tmp.rename(dest)
+    return dest
 
 
 def initramfs(t: Target, odir: Path) -> Path:
@@ -78,7 +98,7 @@ def initramfs(t: Target, odir: Path) -> Path:
         shutil.copy(busybox(t), root / "bin" / "busybox")
         shutil.copy(TOP / "guest" / "init", root / "init")
     else:
-        nolibc_init(t, odir, root / "init")
+        shutil.copy(nolibc(t, "init-nolibc.c", ("-lgcc",)), root / "init")
     shutil.copytree(odir / "mods" / "lib", root / "lib",
                     ignore=shutil.ignore_patterns("build", "source"))
     shutil.copy(work() / "tools/testing/selftests/mm/test_vmalloc.sh",
@@ -101,6 +121,13 @@ def initramfs(t: Target, odir: Path) -> Path:
     if r.returncode:
         raise Fail(f"cpio failed: {r.stderr.decode(errors='replace')[-300:]}")
     return out
+
+
+def guest_text() -> str:
+    """Everything of ours that goes into the guest (guest/): part of the
+    key of every cached boot."""
+    return "".join(f"{f.name}\0{f.read_text()}\0"
+                   for f in sorted((TOP / "guest").iterdir()))
 
 
 def added_kunit_suites() -> list:

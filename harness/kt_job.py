@@ -1,17 +1,21 @@
 """One job: a target's tree applied, built, booted and judged, written to
 build/results/NAME/.  The guest boots on an executor (one at a time,
 TCG takes a core), so the caller can build the next tree meanwhile."""
+import hashlib
 import json
+import os
 import shutil
+import threading
 import time
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
 import kt_results
 from kt_cache import Cache, cache_key
-from kt_common import (HARNESS_GIT, KVER, RESULTS, TOP, Fail, git, log, outs,
-                       rel, require)
-from kt_guest import added_kunit_suites, boot, initramfs, vmalloc_cases
+from kt_common import (BUILD, HARNESS_GIT, KVER, RESULTS, Fail, git, log,
+                       outs, rel, require, tool_versions)
+from kt_guest import (added_kunit_suites, boot, guest_text, initramfs,
+                      vmalloc_cases)
 from kt_kbuild import build
 from kt_targets import Target
 from kt_targets import key as target_key
@@ -59,13 +63,15 @@ def done(result: dict) -> Future:
 
 
 def job(name: str, t: Target, patches: list, boots: Executor,
-        timeout: int = 0, odir: Path = None, expected: bool = True) -> Future:
+        timeout: int = 0, odir: Path = None, expected: bool = True,
+        replay: bool = False) -> Future:
     """Apply, build, boot, test one target: a Future of its record.
 
     The tree is applied and built here, the guest boots on the executor
     boots while the caller goes on.  expected=False (a fixture, which
     changes what runs on purpose): the target's exercise/skip lists are
-    not applied."""
+    not applied.  replay: an earlier boot of the same bits is replayed
+    (see Replay) instead of booting again."""
     j = Job(name, t, patches)
     odir = odir or outs() / t.build
     timeout = timeout or t.timeout
@@ -83,10 +89,17 @@ def job(name: str, t: Target, patches: list, boots: Executor,
         j.r["error"] = str(e)
         return done(j.finish())
 
+    kept = Replay(t, image, odir / "initramfs", timeout, expected)
+
     def guest() -> dict:
         try:
-            lines, timed_out = j.stage("boot+test", lambda: boot(
-                t, image, initrd, j.out / "console.log", timeout))
+            lines, timed_out = kept.lines(j.out / "console.log") \
+                if replay else (None, None)
+            if lines is None:
+                lines, timed_out = j.stage("boot+test", lambda: boot(
+                    t, image, initrd, j.out / "console.log", timeout))
+            else:
+                j.r["job"] += " (replayed)"
         except Fail as e:
             j.r["error"] = str(e)
             return j.finish()
@@ -100,16 +113,66 @@ def job(name: str, t: Target, patches: list, boots: Executor,
         bad = kt_results.failed(j.r["tests"])
         if bad:
             j.r["error"] = f"{name}: failed: {', '.join(bad[:8])}"
+        # A series that failed boots again next time (a flaky failure must
+        # not stick); a fixture's failure is what it is for.
+        if not timed_out and (not bad or not expected):
+            kept.keep(lines)
         return j.finish()
     return boots.submit(guest)
+
+
+def digest(*paths: Path) -> str:
+    """sha1 of the files (each directory: every file below it, by name,
+    mode and content)."""
+    h = hashlib.sha1()
+    for p in paths:
+        for f in sorted(p.rglob("*")) if p.is_dir() else [p]:
+            if f.is_file() or f.is_symlink():
+                h.update(f"{f.relative_to(p.parent)}\0{f.lstat().st_mode}"
+                         f"\0".encode())
+                h.update(os.readlink(f).encode() if f.is_symlink()
+                         else f.read_bytes())
+    return h.hexdigest()
+
+
+class Replay:
+    """The console of an earlier boot of the same bits (kernel image,
+    initramfs contents, QEMU command, timeout), replayed instead of booting
+    again: build/cache/boots/KEY.log."""
+
+    def __init__(self, t: Target, image: Path, root: Path, timeout: int,
+                 expected: bool):
+        # (expected: a fixture's failed boot is kept, and must never stand
+        # in for the series', even where a fixture changes no bit)
+        key = cache_key(digest(image, root), t.qemu, t.console, t.cmdline,
+                        timeout, tool_versions(t.qemu[0]), expected)
+        self.path = BUILD / "cache" / "boots" / f"{key}.log"
+
+    def lines(self, console_log: Path) -> tuple:
+        """(lines, False) from the kept console, also written to
+        console_log; (None, None) if there is none."""
+        if not self.path.exists():
+            return None, None
+        text = self.path.read_text()
+        console_log.write_text(f"# replayed from {rel(self.path)}: a boot "
+                               "of the same kernel, initramfs and QEMU "
+                               f"command\n{text}")
+        log(f"{console_log.parent.name}: boot replayed from an earlier boot "
+            "of the same bits")
+        return text.splitlines(), False
+
+    def keep(self, lines: list) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".tmp{threading.get_ident()}")
+        tmp.write_text("\n".join(lines) + "\n")
+        os.replace(tmp, self.path)
 
 
 def base_job(n: str, t: Target, boots: Executor) -> Future:
     """The unpatched base booted on target n.  Its result depends only on
     the base tree, the configs and the harness: reuse it while they hold."""
     key = cache_key(git("rev-parse", "base^{tree}"), target_key(t),
-                    (TOP / "guest/init").read_text(),
-                    (TOP / "guest/init-nolibc.c").read_text())
+                    guest_text())
     cache = Cache(f"{n}-base-job")
     r = cache.get(key)
     if r and (RESULTS / f"{n}-base").exists():

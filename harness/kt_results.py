@@ -84,10 +84,12 @@ def console_result(text: list) -> tuple:
 
 
 def vmalloc_results(text: list) -> dict:
-    """test_vmalloc: one Summary line per case that ran.  (busybox
-    modprobe retries once when the module's init returns -EAGAIN, as
-    test_vmalloc's always does: a case may report twice, and the first
-    failure wins.)"""
+    """test_vmalloc: one Summary line per case that ran, per worker
+    thread (nr_threads=N), and twice under busybox: its modprobe calls
+    init_module() again when finit_module() fails, as test_vmalloc's init
+    always does, and its shell runs its own modprobe whatever PATH says.
+    A case passes when each of its lines does; the first failure is the
+    detail."""
     vm: dict = {}
     for l in text:
         m = SUMMARY.search(l)

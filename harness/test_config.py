@@ -7,6 +7,7 @@ from unittest import mock
 
 import kt_cache
 import kt_fixtures
+import kt_job
 import kt_targets
 from kt_common import Fail
 
@@ -169,8 +170,10 @@ class CacheRoundTrip(unittest.TestCase):
 
     def test_key_depends_on_parts_and_every_module(self):
         self.assertNotEqual(kt_cache.cache_key("a"), kt_cache.cache_key("b"))
-        self.assertIn("kt_results.py", kt_cache.harness_text())
-        self.assertIn("kt.py", kt_cache.harness_text())
+        self.assertIn("kt_results.py\0", kt_cache.harness_text())
+        self.assertIn("kt_job.py\0", kt_cache.harness_text())
+        # (what only schedules and prints keeps the cache)
+        self.assertNotIn("kt_check.py\0", kt_cache.harness_text())
 
 
 class Packages(unittest.TestCase):
@@ -247,6 +250,49 @@ class Layering(unittest.TestCase):
                  if isinstance(n, ast.ImportFrom)}
             for u in used & set(self.ORDER):
                 self.assertLess(self.ORDER.index(u), i, f"{m} imports {u}")
+
+
+class Replays(unittest.TestCase):
+    """A boot of the same bits replays its console; other bits do not."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.d = Path(self.dir.name)
+        (self.d / "root" / "bin").mkdir(parents=True)
+        (self.d / "root" / "bin" / "busybox").write_bytes(b"bb")
+        (self.d / "bzImage").write_bytes(b"kernel")
+        self.t = kt_targets.load("x86_64")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def replay(self, expected=True):
+        with mock.patch.object(kt_job, "BUILD", self.d):
+            return kt_job.Replay(self.t, self.d / "bzImage", self.d / "root",
+                                 300, expected)
+
+    def test_same_bits_replay(self):
+        self.replay().keep(["KT: init", "KT: done"])
+        lines, timed_out = self.replay().lines(self.d / "console.log")
+        self.assertEqual(lines, ["KT: init", "KT: done"])
+        self.assertFalse(timed_out)
+        self.assertIn("replayed", (self.d / "console.log").read_text())
+
+    def test_other_bits_boot(self):
+        self.replay().keep(["KT: init"])
+        (self.d / "root" / "bin" / "busybox").write_bytes(b"bc")
+        self.assertEqual(self.replay().lines(self.d / "c.log"), (None, None))
+        (self.d / "root" / "bin" / "busybox").write_bytes(b"bb")
+        (self.d / "root" / "bin" / "busybox").chmod(0o755)
+        self.assertEqual(self.replay().lines(self.d / "c.log"), (None, None))
+
+    def test_fixture_consoles_stay_apart(self):
+        self.replay(expected=False).keep(["BUG: fixture"])
+        self.assertEqual(self.replay().lines(self.d / "c.log"), (None, None))
+
+    def test_scheduling_modules_exist(self):
+        for name in kt_cache.SCHEDULING:
+            self.assertTrue((kt_cache.HARNESS / name).exists(), name)
 
 
 if __name__ == "__main__":
