@@ -5,6 +5,8 @@
 # make selftest the harness's own tests (seconds; unpacks the base tree once)
 # make tree     build/src/6.12 with the series applied as commits, to edit
 # make export   series/6.12/ regenerated from the commits in build/src/6.12
+# make bundle   build/bundle/TARGET/ (TARGETS, default x86_64): what a person
+#               boots on a machine of their own, or a LAVA lab runs
 # make fresh    make and make check (TARGETS, default x86_64) in a clean
 #               clone inside a minimal Debian 12 root: proves deps.sh
 PY := python3
@@ -27,6 +29,9 @@ tree: deps
 export:
 	$(KT) export
 
+bundle: deps
+	$(KT) bundle $(or $(TARGETS),x86_64)
+
 fresh:
 	@sh harness/deps.sh debootstrap
 	bash harness/fresh.sh $(or $(TARGETS),x86_64)
@@ -37,4 +42,4 @@ deps:
 clean:
 	@bash harness/clean.sh
 
-.PHONY: all check selftest tree export fresh deps clean
+.PHONY: all check selftest tree export bundle fresh deps clean

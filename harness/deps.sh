@@ -7,12 +7,17 @@ set -eu
 # Coccinelle scripts (scripts/coccinelle/api/check_bq27xxx_data.cocci) with
 # ocamlopt, and loads libpython3.X.so (the -dev package's unversioned name)
 # for the Python parts; Debian's coccinelle package pulls in neither.
+# lava-dispatcher: lava-run, which runs the x86_64 bundle's LAVA job in
+# make check; python3-jinja2 renders the device dictionary from
+# lava-server's device-type templates (lava-server is downloaded and
+# extracted, not installed).
 
 pkgs="git make gcc libc6-dev python3 perl flex bison bc kmod cpio xz-utils
       libelf-dev libssl-dev ccache busybox-static linux-source-6.12
       qemu-system-x86 qemu-system-ppc qemu-system-arm gcc-powerpc64le-linux-gnu
       gcc-powerpc-linux-gnu gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu sparse coccinelle ocaml libpython3-dev python3-sphinx
-      python3-sphinx-rtd-theme python3-yaml python3-ply python3-git $*"
+      python3-sphinx-rtd-theme python3-yaml python3-ply python3-git
+      lava-dispatcher python3-jinja2 $*"
 
 missing=""
 for p in $pkgs; do

@@ -6,6 +6,10 @@
   kt.py base                 build/src/KVER: the base commit only
   kt.py run [TARGET...]      the main job: the series built, booted, tested
   kt.py check [TARGET...]    every check: targets, gates, then the fixtures
+  kt.py bundle [TARGET...]   build/bundle/TARGET/: kernel, initramfs,
+                             command line, QEMU command, LAVA job, README
+  kt.py judge --target TARGET CONSOLE_LOG
+                             the verdict of a console log captured anywhere
 
 Everything generated lands under build/.  Exit status is non-zero on failure.
 The pipeline, one module each: kt_tree (base, apply, export), kt_targets,
@@ -17,13 +21,16 @@ import concurrent.futures
 import fcntl
 import os
 import sys
+from pathlib import Path
 
 import kt_ktap
 import kt_kunit
+import kt_results
 import kt_targets
+from kt_bundle import make_bundle
 from kt_check import cmd_check
 from kt_common import BUILD, RESULTS, SERIES, SRC, Fail, rel, say
-from kt_job import job
+from kt_job import expected_tests, job
 from kt_report import summary_row, table
 from kt_tree import base_tree, cmd_export, cmd_tree, patches_in
 
@@ -42,11 +49,40 @@ def cmd_run(names: list) -> int:
     return 1 if any(r["error"] for r in results) else 0
 
 
+def cmd_judge(args: list) -> int:
+    """The verdict of a console log captured anywhere (a lab, a serial
+    cable, make check's own console.log), judged as make check judges its
+    guests: the same evaluation, the same table."""
+    if len(args) != 3 or args[0] != "--target":
+        raise Fail("usage: kt.py judge --target TARGET CONSOLE_LOG")
+    t, log = kt_targets.load(args[1]), Path(args[2])
+    if not log.is_file():
+        raise Fail(f"{log}: no such console log")
+    cases, suites = expected_tests(patches_in(SERIES))
+    tests = kt_results.target_verdict(
+        log.read_text(errors="replace").splitlines(), t, cases, suites)
+    bad = kt_results.failed(tests)
+    say(table([summary_row({"job": f"{t.name}: {log}", "stages": {},
+                            "tests": tests, "seconds": 0,
+                            "error": "failed" if bad else None})]))
+    for b in bad:
+        suite, case = next((s, c) for s, cases in tests.items()
+                           for c in cases if f"{s}.{c}" == b)
+        say(f"FAIL  {b}: "
+            + tests[suite][case][1].strip().replace("\n", "\n      "))
+    say(f"{t.name}: {'FAIL' if bad else 'PASS'} ({log})")
+    return 1 if bad else 0
+
+
 def dispatch(cmd: str, args: list) -> int:
     if cmd == "tree":
         cmd_tree()
     elif cmd == "export":
         cmd_export()
+    elif cmd == "judge":
+        base_tree()
+        kt_ktap.load(SRC)
+        return cmd_judge(args)
     elif cmd in ("base", "run", "check"):
         names = args or (["x86_64"] if cmd == "run" else kt_targets.names())
         targets = [kt_targets.load(n) for n in names]   # name a bad one now
@@ -58,6 +94,12 @@ def dispatch(cmd: str, args: list) -> int:
             return cmd_run([t.name for t in targets])
         if cmd == "check":
             return cmd_check([t.name for t in targets])
+    elif cmd == "bundle":
+        targets = [kt_targets.load(n) for n in args or ["x86_64"]]
+        base_tree()
+        kt_kunit.load(SRC)
+        for t in targets:
+            make_bundle(t, patches_in(SERIES))
     else:
         raise Fail(f"unknown command '{cmd}' (see kt.py --help)")
     return 0

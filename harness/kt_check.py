@@ -16,12 +16,16 @@ import kt_targets
 from kt_common import (FAIL, PASS, RESULTS, SERIES, SKIP, Fail, log, rel,
                        say, second_builder)
 from kt_gates import (gate_builds, gate_checkpatch, gate_cocci, gate_docs,
-                      gate_header, gate_kunit, gate_maintainers,
+                      gate_header, gate_kunit, gate_lava, gate_maintainers,
                       gate_warnings)
-from kt_job import base_job, job
+from kt_job import base_job, expected_tests, job
 from kt_report import Checks, summary_row, table
-from kt_results import failed
+from kt_results import failed, target_verdict
 from kt_tree import patches_in
+
+
+# The target whose bundle make check runs as a LAVA job, with lava-run.
+LAVA_TARGET = "x86_64"
 
 
 class Run:
@@ -102,6 +106,9 @@ def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str]) -> None:
         run.guarded(f"{t.build}: no test code in mm/", gate_kunit, t, head,
                     run.record)
         run.guarded("kernel-doc + htmldocs", gate_docs, head, run.record)
+        if LAVA_TARGET in run.names:
+            run.guarded(f"{LAVA_TARGET}: LAVA job", gate_lava,
+                        kt_targets.load(LAVA_TARGET), run.patches, run.record)
     run.stage_done("patch gates", s)
 
 
@@ -188,14 +195,39 @@ def judge(run: Run, n: str, base: dict, r: dict) -> None:
                detail.strip(), r["seconds"])
 
 
+def judged_again(run: Run, n: str, r: dict, cases: list,
+                 suites: list) -> None:
+    """kt.py judge on target n's console.log, as saved, gives make check's
+    verdict of it: the log carries everything the verdict needs, and a
+    log captured elsewhere is judged alike."""
+    name = f"{n}: kt.py judge on its console.log agrees"
+    f = RESULTS / n / "console.log"
+    if not f.exists():
+        run.record(name, SKIP, "no console.log: the guest never booted")
+        return
+    again = target_verdict(f.read_text(errors="replace").splitlines(),
+                           kt_targets.load(n), cases, suites)
+
+    def words(tests):
+        return {f"{s}.{c}": v[0] for s, cs in tests.items()
+                for c, v in cs.items()}
+    want, got = words(r["tests"]), words(again)
+    diff = [f"{k}: make check {want.get(k, 'missing')}, judge "
+            f"{got.get(k, 'missing')}" for k in sorted(set(want) | set(got))
+            if want.get(k) != got.get(k)]
+    run.record(name, FAIL if diff else PASS, "\n".join(diff))
+
+
 def wait_for_guests(run: Run, jobs: list, booted: list) -> list:
     """Wait for the guests; judge each target and fixture; table rows."""
     s, rows = time.time(), []
     log("check: all trees built; waiting for the guests")
+    cases, suites = expected_tests(run.patches)
     for n, b, r in sorted(jobs, key=lambda j: run.names.index(j[0])):
         b, r = b.result(), r.result()
         rows += [summary_row(b), summary_row(r)]
         judge(run, n, b, r)
+        judged_again(run, n, r, cases, suites)
     for f, r in booted:
         r = r.result()
         row = summary_row(r)

@@ -144,8 +144,10 @@ PACKAGE = {
     "qemu-system-ppc", "qemu-system-ppc": "qemu-system-ppc",
     "qemu-system-arm": "qemu-system-arm",
     "qemu-system-aarch64": "qemu-system-arm",
+    "lava-run": "lava-dispatcher",
 }
-PY_PACKAGE = {"ply": "python3-ply", "git": "python3-git"}
+PY_PACKAGE = {"ply": "python3-ply", "git": "python3-git",
+              "jinja2": "python3-jinja2"}
 # Headers a kernel build needs from the host (objtool, sign-file).
 HEADERS = {"/usr/include/gelf.h": "libelf-dev",
            "/usr/include/openssl/ssl.h": "libssl-dev"}

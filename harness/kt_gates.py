@@ -1,6 +1,7 @@
 """The gates: what a maintainer's robots check before a series is read.
 Each records "pass", "fail" or "skip" lines through record(name, result,
 detail, secs) and fails only on what is new against the base tree."""
+import json
 import os
 import re
 import shutil
@@ -9,11 +10,14 @@ from pathlib import Path
 from typing import Callable
 
 import kt_findings
+import kt_lava
+from kt_bundle import INITRD, make_bundle
 from kt_cache import Cache, cache_key
 from kt_common import (BUILD, BUILD_ENV, FAIL, HARNESS_GIT, PASS, RESULTS,
                        SKIP, SPATCH, TOP, Fail, Record, git, log, outs, rel,
                        require, run, tool_versions, work)
 from kt_findings import COCCI, WARNING
+from kt_job import boot_files
 from kt_kbuild import CODE_OBJS, bloat, build, keep_objs, make_args, objs_at
 from kt_targets import Target
 from kt_targets import key as target_key
@@ -362,3 +366,31 @@ def gate_maintainers(head: str, patches: list, record: Record) -> None:
         missing = [w for w in want if w not in out]
         record(f"get_maintainer.pl {p.name}", ok(not missing),
                f"missing {', '.join(missing)}:\n{out}" if missing else "")
+
+
+# ------------------------------------------------------------------- LAVA
+
+def gate_lava(t: Target, patches: list, record: Record,
+              name: str = "") -> None:
+    """t's bundle run as a LAVA job by lava-run, on LAVA's own qemu device
+    type: the job completes, LAVA's result of every case is the harness's
+    result of the same files, and no case fails.  Results in
+    build/results/NAME/ (default lava-TARGET)."""
+    s = time.time()
+    name = name or f"lava-{t.name}"
+    out = RESULTS / name
+    shutil.rmtree(out, ignore_errors=True)
+    b = make_bundle(t, patches, out / "bundle")
+    r = boot_files(f"{name}-harness", t, b / Path(t.image).name,
+                   b / INITRD, outs() / t.build / "initramfs", patches)
+    lava = kt_lava.lava_run(b / "lava-job.yaml", kt_lava.context(t),
+                            out / "lava", t.timeout + 600)
+    (out / "lava-results.json").write_text(json.dumps(lava, indent=1) +
+                                           "\n")
+    diff = kt_lava.compare(lava, r["tests"])
+    record(f"{t.name}: LAVA (lava-run) and the harness agree on each of "
+           f"{len(lava)} cases of the same bundle", ok(lava and not diff),
+           "\n".join(diff) or "LAVA reported no case", time.time() - s)
+    bad = sorted(c for c, res in lava.items() if res == FAIL)
+    record(f"{t.name}: no case fails in the LAVA job", ok(not bad),
+           "LAVA: " + ", ".join(f"{c} fail" for c in bad))

@@ -9,7 +9,7 @@ from pathlib import Path
 from kt_cache import cache_key
 from kt_common import (BUILD, BUILD_ENV, TOP, Fail, git, log, require, run,
                        work)
-from kt_results import VMALLOC_LOOPS
+from kt_results import KILLED, VMALLOC_LOOPS
 from kt_targets import Target
 
 
@@ -18,44 +18,45 @@ _fetching = threading.Lock()     # two builders may want the same one
 
 def busybox(t: Target) -> Path:
     """A static busybox: the host's, or Debian's busybox-static for the
-    target's Debian architecture, fetched with a private apt state (the
-    host's dpkg architectures are left alone)."""
+    target's Debian architecture."""
     arch = t.busybox
     if arch.startswith("/"):
         require(files={arch: "busybox-static"})
         return Path(arch)
+    return debian_package("busybox-static", arch) / "bin" / "busybox"
+
+
+def debian_package(pkg: str, arch: str) -> Path:
+    """Debian's package pkg for arch, downloaded with a private apt state
+    (the host's dpkg architectures are left alone) and extracted (not
+    installed): the root of its files, build/userland/ARCH/PKG/."""
+    dest = BUILD / "userland" / arch / pkg
     with _fetching:
-        return _fetch_busybox(arch)
-
-
-def _fetch_busybox(arch: str) -> Path:
-    dest = BUILD / "userland" / arch
-    bb = dest / "bin" / "busybox"
-    if bb.exists():
-        return bb
-    state = BUILD / "apt" / arch
-    for d in ("lists/partial", "cache/archives/partial", "deb"):
-        (state / d).mkdir(parents=True, exist_ok=True)
-    opts = ["-q", "-o", f"APT::Architectures={arch}",
-            "-o", f"APT::Architecture={arch}",
-            "-o", f"Dir::State::Lists={state}/lists",
-            "-o", f"Dir::Cache={state}/cache",
-            "-o", "Dir::State::status=/dev/null", "-o", "Debug::NoLocking=1"]
-    log(f"userland: downloading Debian's busybox-static:{arch}")
-    run(["apt-get", *opts, "update"], check=False)
-    rc, out = run(["apt-get", *opts, "download", "busybox-static"],
-                  cwd=state / "deb", check=False)
-    debs = list((state / "deb").glob("busybox-static_*.deb"))
-    if not debs:
-        raise Fail(f"cannot download Debian package busybox-static:{arch}: "
-                   f"{out.strip().splitlines()[-1] if out.strip() else rc}")
-    tmp = dest.with_name(arch + ".tmp")         # complete, or not there
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    run(["dpkg-deb", "-x", str(debs[0]), str(tmp)])
-    shutil.rmtree(dest, ignore_errors=True)
-    tmp.rename(dest)
-    return bb
+        if dest.exists():
+            return dest
+        state = BUILD / "apt" / arch
+        for d in ("lists/partial", "cache/archives/partial", "deb"):
+            (state / d).mkdir(parents=True, exist_ok=True)
+        opts = ["-q", "-o", f"APT::Architectures={arch}",
+                "-o", f"APT::Architecture={arch}",
+                "-o", f"Dir::State::Lists={state}/lists",
+                "-o", f"Dir::Cache={state}/cache",
+                "-o", "Dir::State::status=/dev/null",
+                "-o", "Debug::NoLocking=1"]
+        log(f"userland: downloading Debian's {pkg}:{arch}")
+        run(["apt-get", *opts, "update"], check=False)
+        rc, out = run(["apt-get", *opts, "download", pkg],
+                      cwd=state / "deb", check=False)
+        debs = list((state / "deb").glob(f"{pkg}_*.deb"))
+        if not debs:
+            raise Fail(f"cannot download Debian package {pkg}:{arch}: "
+                       f"{out.strip().splitlines()[-1] if out.strip() else rc}")
+        tmp = dest.with_name(pkg + ".tmp")      # complete, or not there
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        run(["dpkg-deb", "-x", str(debs[0]), str(tmp)])
+        tmp.rename(dest)
+    return dest
 
 
 def nolibc(t: Target, source: str, libs: tuple = ()) -> Path:
@@ -146,18 +147,31 @@ def vmalloc_cases() -> list:
     return re.findall(r'\{\s*"(\w+)"', body)
 
 
+def kernel_cmdline(t: Target) -> str:
+    """The kernel command line of t's guest: a panic or an oops ends the
+    run at once."""
+    return f"console={t.console} panic=-1 oops=panic {t.cmdline}".strip()
+
+
+def qemu_options(t: Target) -> list:
+    """QEMU's options for t's guest, without kernel, initrd and append."""
+    # One vCPU unless the target asks for more: TCG runs them on host
+    # threads that the other builds and guests need too.
+    smp = [] if "-smp" in t.qemu else ["-smp", "1"]
+    return [*t.qemu[1:], "-accel", "tcg", *smp, "-display", "none",
+            "-serial", "stdio", "-monitor", "none", "-no-reboot"]
+
+
+def qemu_command(t: Target, image: str, initrd: str) -> list:
+    return [t.qemu[0], *qemu_options(t), "-kernel", image, "-initrd", initrd,
+            "-append", kernel_cmdline(t)]
+
+
 def boot(t: Target, image: Path, initrd: Path, console_log: Path,
          timeout: int) -> tuple:
     """Boot under QEMU (TCG); return (console lines, timed_out)."""
     require(t.qemu[0])
-    append = f"console={t.console} panic=-1 oops=panic {t.cmdline}"
-    # One vCPU unless the target asks for more: TCG runs them on host
-    # threads that the other builds and guests need too.
-    smp = [] if "-smp" in t.qemu else ["-smp", "1"]
-    cmd = [*t.qemu, "-accel", "tcg", *smp, "-display", "none",
-           "-serial", "stdio", "-monitor", "none", "-no-reboot",
-           "-kernel", str(image), "-initrd", str(initrd),
-           "-append", append.strip()]
+    cmd = qemu_command(t, str(image), str(initrd))
     lines: list = []
     with open(console_log, "w") as f:
         f.write(f"$ {' '.join(cmd)}\n")
@@ -183,4 +197,7 @@ def boot(t: Target, image: Path, initrd: Path, console_log: Path,
         # log file closes (unless something else holds the pipe open).
         th.join(30)
         p.stdout.close()
+        if timed_out:
+            lines.append(KILLED.format(timeout))
+            f.write(lines[-1] + "\n")
     return lines, timed_out

@@ -56,6 +56,13 @@ class Job:
         return r
 
 
+def expected_tests(patches: list) -> tuple:
+    """(test_vmalloc cases, KUnit suites the patches add) of the base tree
+    with patches applied, in the harness's checkout."""
+    apply(worktree(), patches, env=HARNESS_GIT)
+    return vmalloc_cases(), added_kunit_suites()
+
+
 def done(result: dict) -> Future:
     f: Future = Future()
     f.set_result(result)
@@ -106,10 +113,8 @@ def job(name: str, t: Target, patches: list, boots: Executor,
         finally:
             image.unlink()
             initrd.unlink()
-        res = kt_results.evaluate(lines, timed_out, timeout, t.expect,
-                                  bool(t.busybox))
-        j.r["tests"] = kt_results.verdict(
-            res, cases, suites, *((t.exercise, t.skip) if expected else ()))
+        j.r["tests"] = kt_results.target_verdict(lines, t, cases, suites,
+                                                 expected)
         bad = kt_results.failed(j.r["tests"])
         if bad:
             j.r["error"] = f"{name}: failed: {', '.join(bad[:8])}"
@@ -166,6 +171,30 @@ class Replay:
         tmp = self.path.with_suffix(f".tmp{threading.get_ident()}")
         tmp.write_text("\n".join(lines) + "\n")
         os.replace(tmp, self.path)
+
+
+def boot_files(name: str, t: Target, image: Path, initrd: Path,
+               root: Path, patches: list) -> dict:
+    """t's guest booted on these files (image, initrd, whose contents are
+    the directory root) with the harness's own QEMU command and judged, in
+    build/results/NAME/: the record of the job, as results.json has it,
+    each case as it ran (t's exercise/skip lists not applied).  An earlier
+    boot of the same bits that passed is replayed."""
+    j = Job(name, t, patches)
+    cases, suites = vmalloc_cases(), added_kunit_suites()
+    kept = Replay(t, image, root, t.timeout, True)
+    lines, timed_out = kept.lines(j.out / "console.log")
+    if lines is None:
+        lines, timed_out = j.stage("boot+test", lambda: boot(
+            t, image, initrd, j.out / "console.log", t.timeout))
+    j.r["tests"] = kt_results.target_verdict(lines, t, cases, suites,
+                                             expected=False)
+    bad = kt_results.failed(j.r["tests"])
+    if bad:
+        j.r["error"] = f"{name}: failed: {', '.join(bad[:8])}"
+    elif not timed_out:
+        kept.keep(lines)
+    return j.finish()
 
 
 def base_job(n: str, t: Target, boots: Executor) -> Future:

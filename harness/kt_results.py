@@ -6,6 +6,7 @@ import re
 
 import kt_ktap
 from kt_common import FAIL, PASS, SKIP
+from kt_targets import Target
 
 # A console line matching this fails the run, whatever the tests said.
 BAD_CONSOLE = re.compile(
@@ -168,6 +169,27 @@ def verdict(res: dict, expected_vmalloc: list, suites: list = (),
             "(suite)": (FAIL, "no KTAP result: the suite did not run")})
     kunit_expected(out, exercise, skip)
     return out
+
+
+# The line boot() ends a console log with when it kills the guest: a
+# saved log says so too, for kt.py judge.
+KILLED = "KT-HARNESS: guest killed after {}s timeout"
+
+
+def target_verdict(lines: list, t: Target, cases: list, suites: list,
+                   expected: bool = True) -> dict:
+    """The verdict of target t's console, wherever it was captured: a
+    guest of make check, or a log that kt.py judge reads.  cases: the
+    tree's test_vmalloc cases; suites: the KUnit suites the series adds.
+    expected=False (a fixture): t's exercise/skip lists are not applied."""
+    lines = [l.rstrip("\r") for l in lines]
+    killed = next((m for m in (re.fullmatch(KILLED.format(r"(\d+)"), l)
+                               for l in lines) if m), None)
+    res = evaluate(lines, bool(killed),
+                   int(killed.group(1)) if killed else t.timeout, t.expect,
+                   bool(t.busybox))
+    return verdict(res, cases, suites,
+                   *((t.exercise, t.skip) if expected else ()))
 
 
 def failed(tests: dict) -> list:

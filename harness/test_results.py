@@ -3,13 +3,20 @@
 test_data/console-pass.log is a real i386 console (make check, trimmed);
 the other cases are that log cut or edited the way a real run goes
 wrong, one edit each, so each test shows what it changes."""
+import json
 import os
+import re
+import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
+import kt
 import kt_ktap
+import kt_lava
 import kt_results
-from kt_common import SRC
+import kt_targets
+from kt_common import SRC, Fail
 
 DATA = Path(__file__).parent / "test_data"
 TREE = Path(os.environ.get("KT_TREE", SRC))
@@ -215,3 +222,132 @@ class Console(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Lava(unittest.TestCase):
+    """The LAVA job's monitor pattern, lava-run's log, the comparison."""
+
+    def matches(self, text):
+        pat = re.compile(kt_lava.KTAP_PATTERN)
+        return [(m.group("test_case_id"), kt_lava.FIXUP[m.group("result")])
+                for m in pat.finditer(text)]
+
+    def test_ktap_lines(self):
+        self.assertEqual(self.matches(
+            "[    4.2]     ok 1 p4d_alloc_track_new # SKIP p4d is folded\r\n"
+            "[    4.3]     not ok 2 pud_alloc_track_new\r\n"
+            "ok 3 fix_size_alloc_test\r\n"
+            "# look 4 at this\r\n"
+            "ok 7 align_shift_alloc_test # SKIP\r\n"),
+            [("p4d_alloc_track_new", "skip"), ("pud_alloc_track_new", "fail"),
+             ("fix_size_alloc_test", "pass"),
+             ("align_shift_alloc_test", "skip")])
+
+    def test_half_a_line_does_not_match(self):
+        # (the console arrives in chunks: "p4d_allo" must wait for the rest)
+        self.assertEqual(self.matches("    ok 1 p4d_allo"), [])
+
+    def log(self, *entries):
+        return "\n".join(json.dumps({"dt": "x", "lvl": lvl, "msg": msg})
+                         for lvl, msg in entries)
+
+    def test_parse_log(self):
+        text = self.log(
+            ("results", {"case": "pmd_alloc_track_new", "result": "fail",
+                         "definition": "kt-x86_64"}),
+            ("results", {"case": "lava-test-monitor", "result": "pass",
+                         "definition": "lava"}),
+            ("results", {"case": "job", "result": "pass",
+                         "definition": "lava"}))
+        self.assertEqual(kt_lava.parse_log(text, Path("x")),
+                         {"pmd_alloc_track_new": "fail"})
+
+    def test_an_incomplete_job_fails_with_lavas_error(self):
+        text = self.log(("error", "test monitoring timeout"),
+                        ("results", {"case": "job", "result": "fail",
+                                     "definition": "lava"}))
+        with self.assertRaisesRegex(Fail, "LAVA job fail: test monitoring"):
+            kt_lava.parse_log(text, Path("x"))
+
+    def test_compare(self):
+        tests = {"kunit.pgalloc_track": {"(suite)": ("fail", ""),
+                                         "pmd_alloc_track_new": ("fail", "")},
+                 "test_vmalloc": {"fix_size_alloc_test": ("pass", ""),
+                                  "test_vmalloc.sh": ("pass", "")},
+                 "boot": {"boot": ("pass", "")}}
+        lava = {"pgalloc_track": "fail", "pmd_alloc_track_new": "fail",
+                "fix_size_alloc_test": "pass"}
+        self.assertEqual(kt_lava.compare(lava, tests), [])
+        lava["pmd_alloc_track_new"] = "pass"
+        del lava["fix_size_alloc_test"]
+        self.assertEqual(kt_lava.compare(lava, tests), [
+            "fix_size_alloc_test: LAVA missing, harness pass",
+            "pmd_alloc_track_new: LAVA pass, harness fail"])
+
+    def test_context_carries_the_qemu_command(self):
+        ctx = kt_lava.context(kt_targets.load("x86_64-debug"))
+        self.assertEqual(ctx["arch"], "amd64")
+        self.assertEqual(ctx["memory"], "1024")
+        self.assertIn("-smp 2", ctx["extra_options"])
+        self.assertIn("-no-reboot", ctx["extra_options"])
+
+
+@unittest.skipUnless((TREE / "tools/testing/kunit/kunit_parser.py").exists(),
+                     f"no kernel tree at {TREE}")
+class Judge(unittest.TestCase):
+    """kt.py judge: a console log captured anywhere, judged as make check
+    judges its guests."""
+
+    @classmethod
+    def setUpClass(cls):
+        kt_ktap.load(TREE)
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.ok = (DATA / "console-pass.log").read_text()
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def judge(self, text):
+        """kt.py judge --target i386 on text: (exit status, output)."""
+        f = Path(self.dir.name) / "console.log"
+        f.write_text(text)
+        out = []
+        with mock.patch.object(kt, "expected_tests",
+                               return_value=(CASES, SUITES)), \
+                mock.patch.object(kt, "say", out.append):
+            rc = kt.cmd_judge(["--target", "i386", str(f)])
+        return rc, "\n".join(out)
+
+    def test_a_passing_log_passes_with_crlf_too(self):
+        self.assertEqual(self.judge(self.ok)[0], 0)
+        rc, out = self.judge(self.ok.replace("\n", "\r\n"))
+        self.assertEqual(rc, 0, out)
+        self.assertIn("i386: PASS", out)
+
+    def test_one_kunit_not_ok_fails_and_is_named(self):
+        rc, out = self.judge(self.ok.replace(
+            "    ok 6 pud_alloc_track_folded",
+            "    not ok 6 pud_alloc_track_folded"))
+        self.assertEqual(rc, 1)
+        self.assertIn("FAIL  kunit.pgalloc_track.pud_alloc_track_folded", out)
+
+    def test_a_panic_fails_and_is_named(self):
+        rc, out = self.judge(self.ok.replace(
+            "KT: test_vmalloc.sh exit=0",
+            "[    3.1] Kernel panic - not syncing: injected\n"
+            "KT: test_vmalloc.sh exit=0"))
+        self.assertEqual(rc, 1)
+        self.assertIn("FAIL  console.clean: Kernel panic - not syncing: "
+                      "injected", out)
+
+    def test_the_harness_timeout_line_is_a_timeout(self):
+        cut = self.ok[:self.ok.index("Summary: pcpu_alloc_test")]
+        rc, out = self.judge(cut + "\n" + kt_results.KILLED.format(300))
+        self.assertEqual(rc, 1)
+        self.assertIn("guest killed after 300s timeout", out)
+
+    def test_a_missing_log_is_one_line(self):
+        with self.assertRaisesRegex(Fail, "nope.log: no such console log"):
+            kt.cmd_judge(["--target", "i386", "nope.log"])

@@ -1,0 +1,202 @@
+"""LAVA: a job definition per bundle, and the job run here by Debian's
+lava-dispatcher (lava-run: no server, no network) on a QEMU device whose
+dictionary is rendered from lava-server's own device-type templates.
+
+The job reports each KUnit case and each test_vmalloc case as a LAVA test
+case, with a monitor on the console: every KTAP result line the guest
+prints, from the first KTAP header to /init's "KT: done"."""
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from kt_common import (BUILD, DEBIAN_PYTHON, FAIL, PASS, SKIP, Fail, log,
+                       require, run)
+from kt_guest import debian_package, kernel_cmdline, qemu_options
+from kt_targets import Target
+
+# LAVA's name for the QEMU of each kernel architecture (qemu.jinja2's
+# "arch"), and for ppc64le's and arm32's QEMU binary.
+LAVA_ARCH = {"qemu-system-x86_64": "amd64", "qemu-system-i386": "i386",
+             "qemu-system-ppc64": "ppc64", "qemu-system-ppc": "ppc",
+             "qemu-system-arm": "arm", "qemu-system-aarch64": "arm64"}
+# A KTAP result line: "ok 3 name", "not ok 3 name", "ok 3 name # SKIP".
+# LAVA takes one "result" group (through fixupdict) and one
+# "test_case_id": the lookahead captures SKIP as the result where the line
+# has it, and "ok" or "not ok" where it does not.  The name must be
+# followed by a blank or the line's end: the console arrives in chunks,
+# and a match on half a line would cut the name.
+KTAP_PATTERN = (r"(?<![\w-])(?=(?:ok \d+ [\w.-]+ # )?(?P<result>SKIP|not ok|ok))"
+                r"(?:not ok|ok) \d+ (?P<test_case_id>[\w.-]+)(?=[ \r\n])")
+FIXUP = {"ok": PASS, "not ok": FAIL, "SKIP": SKIP}
+MONITOR_START = "KTAP version 1"
+MONITOR_END = "KT: done"
+DEVICE_TYPES = "usr/share/lava-server/device-types"
+
+
+def context(t: Target) -> dict:
+    """The job context of t on LAVA's qemu device type: the architecture
+    and the options of the harness's own QEMU command."""
+    if t.qemu[0] not in LAVA_ARCH:
+        raise Fail(f"{t.name}: LAVA's qemu device type has no arch for "
+                   f"{t.qemu[0]}")
+    opts, memory, extra = qemu_options(t), "512", []
+    for i, o in enumerate(opts):
+        if not o.startswith("-"):
+            continue
+        v = opts[i + 1] if i + 1 < len(opts) and \
+            not opts[i + 1].startswith("-") else None
+        if o == "-m":
+            memory = str(int(v[:-1]) * 1024) if v.endswith("G") \
+                else v.rstrip("M")
+        # (qemu.jinja2 gives -nographic, which is -serial stdio and no
+        # display, and -monitor none)
+        elif o not in ("-display", "-serial", "-monitor"):
+            extra.append(f"{o} {v}" if v else o)
+    return {"arch": LAVA_ARCH[t.qemu[0]], "no_kvm": True, "memory": memory,
+            "extra_options": extra}
+
+
+def job_yaml(t: Target, name: str, kernel_url: str, initrd_url: str,
+             minutes: int) -> str:
+    """The LAVA job definition (YAML; strings quoted as JSON, which YAML
+    reads alike) of t's bundle."""
+    q = json.dumps
+    ctx = context(t)
+    return f"""\
+# LAVA job: boot the bundle's kernel and initramfs on LAVA's qemu device
+# type and report every KUnit and test_vmalloc case as a test case.
+# Run here with lava-run (make check does), or submit to a lab:
+#   lavacli jobs submit lava-job.yaml
+device_type: qemu
+job_name: {q(name)}
+priority: medium
+visibility: public
+timeouts:
+  job:
+    minutes: {minutes + 5}
+  action:
+    minutes: {minutes}
+  connection:
+    minutes: 2
+context:
+  arch: {q(ctx["arch"])}
+  no_kvm: true
+  memory: {ctx["memory"]}
+  extra_options:
+{"".join(f"  - {q(o)}{chr(10)}" for o in ctx["extra_options"])}\
+actions:
+- deploy:
+    to: tmpfs
+    timeout:
+      minutes: 2
+    images:
+      kernel:
+        image_arg: {q("-kernel {kernel} -append '" + kernel_cmdline(t) + "'")}
+        url: {q(kernel_url)}
+      initrd:
+        image_arg: "-initrd {{initrd}}"
+        url: {q(initrd_url)}
+- boot:
+    method: qemu
+    media: tmpfs
+    timeout:
+      minutes: 2
+- test:
+    timeout:
+      minutes: {minutes}
+    monitors:
+    - name: {q("kt-" + t.name)}
+      start: {q(MONITOR_START)}
+      end: {q(MONITOR_END)}
+      pattern: {q(KTAP_PATTERN)}
+      fixupdict:
+{"".join(f"        {q(k)}: {q(v)}{chr(10)}" for k, v in FIXUP.items())}"""
+
+
+def device_yaml(ctx: dict) -> str:
+    """A device dictionary for LAVA's qemu device type, rendered with
+    jinja2 (Debian's python3-jinja2) from the templates in Debian's
+    lava-server package (downloaded and extracted, not installed), with
+    the job's context, as a LAVA server would render it."""
+    require(DEBIAN_PYTHON, py=("jinja2",))
+    types = debian_package("lava-server", host_arch()) / DEVICE_TYPES
+    if not (types / "qemu.jinja2").exists():
+        raise Fail(f"no qemu.jinja2 in Debian's lava-server ({types})")
+    script = ("import jinja2, json, sys\n"
+              "d, ctx = sys.argv[1], json.loads(sys.argv[2])\n"
+              "env = jinja2.Environment(loader=jinja2.FileSystemLoader(d),"
+              " trim_blocks=True, autoescape=False)\n"
+              "print(env.from_string(\"{% extends 'qemu.jinja2' %}\")"
+              ".render(**ctx))\n")
+    return run([DEBIAN_PYTHON, "-c", script, str(types), json.dumps(ctx)])[1]
+
+
+def host_arch() -> str:
+    return run(["dpkg", "--print-architecture"])[1].strip()
+
+
+def lava_run(job: Path, ctx: dict, out: Path, timeout: int) -> dict:
+    """Run the job with lava-run on a QEMU device rendered for ctx.
+    Returns {case: result} as LAVA recorded them; a job that LAVA did not
+    complete fails, with LAVA's own error."""
+    require("lava-run")
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    dev = out / "device.yaml"
+    dev.write_text(device_yaml(ctx))
+    log(f"lava: lava-run {job.name} ({out})")
+    try:
+        p = subprocess.run(["lava-run", "--job-id", "1", "--output-dir",
+                            str(out / "run"), "--device", str(dev),
+                            str(job)], capture_output=True, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise Fail(f"lava-run {job}: no end after {timeout}s") from None
+    (out / "lava-run.log").write_text(p.stdout + p.stderr)
+    return parse_log(p.stdout + p.stderr, out / "lava-run.log")
+
+
+def parse_log(text: str, where: Path) -> dict:
+    """{case: result} from lava-run's log (one JSON object per line;
+    "results" entries carry the test cases).  Fail with LAVA's errors when
+    the job did not complete, or when a case reports twice."""
+    cases, errors, status = {}, [], None
+    for line in text.splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        msg = e.get("msg") if isinstance(e, dict) else None
+        if e.get("lvl") == "results" and isinstance(msg, dict):
+            if msg.get("definition") == "lava":
+                if msg.get("case") == "job":
+                    status = msg.get("result")
+                continue
+            if msg["case"] in cases:
+                raise Fail(f"LAVA reports {msg['case']} twice ({where})")
+            cases[msg["case"]] = msg["result"]
+        elif e.get("lvl") == "error":
+            errors.append(str(msg))
+    if status != PASS:
+        raise Fail(f"LAVA job {status or 'did not finish'}: "
+                   f"{'; '.join(errors[-3:]) or 'see ' + str(where)}")
+    return cases
+
+
+def compare(lava: dict, tests: dict) -> list:
+    """Differences between LAVA's cases and the harness's results of the
+    same boot: every KUnit case and suite, every test_vmalloc case."""
+    mine = {}
+    for suite, cases in tests.items():
+        if suite.startswith("kunit."):
+            for c, (r, _) in cases.items():
+                mine[suite[len("kunit."):] if c == "(suite)" else c] = r
+        elif suite == "test_vmalloc":
+            mine.update({c: r for c, (r, _) in cases.items()
+                         if c != "test_vmalloc.sh"})
+    return [f"{c}: LAVA {lava.get(c, 'missing')}, harness "
+            f"{mine.get(c, 'missing')}"
+            for c in sorted(set(lava) | set(mine))
+            if lava.get(c) != mine.get(c)]
