@@ -6,7 +6,10 @@
 # make tree     build/src/6.12 with the series applied as commits, to edit
 # make export   series/6.12/ regenerated from the commits in build/src/6.12
 # make bundle   build/bundle/TARGET/ (TARGETS, default x86_64): what a person
-#               boots on a machine of their own, or a LAVA lab runs
+#               boots on a machine of their own, or a LAVA lab runs;
+#               PROFILE=hw: built from the architecture's defconfig
+# make check-hw the hw bundles (targets/hw/) built, booted in QEMU as their
+#               README says, judged (slow: defconfig builds)
 # make fresh    make and make check (TARGETS, default x86_64) in a clean
 #               clone inside a minimal Debian 12 root: proves deps.sh
 PY := python3
@@ -30,7 +33,10 @@ export:
 	$(KT) export
 
 bundle: deps
-	$(KT) bundle $(or $(TARGETS),x86_64)
+	$(KT) bundle $(if $(PROFILE),--profile $(PROFILE)) $(or $(TARGETS),x86_64)
+
+check-hw: deps
+	$(KT) check-hw
 
 fresh:
 	@sh harness/deps.sh debootstrap
@@ -42,4 +48,4 @@ deps:
 clean:
 	@bash harness/clean.sh
 
-.PHONY: all check selftest tree export bundle fresh deps clean
+.PHONY: all check selftest tree export bundle check-hw fresh deps clean

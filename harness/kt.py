@@ -6,8 +6,11 @@
   kt.py base                 build/src/KVER: the base commit only
   kt.py run [TARGET...]      the main job: the series built, booted, tested
   kt.py check [TARGET...]    every check: targets, gates, then the fixtures
-  kt.py bundle [TARGET...]   build/bundle/TARGET/: kernel, initramfs,
+  kt.py bundle [--profile hw] [TARGET...]
+                             build/bundle/TARGET/: kernel, initramfs,
                              command line, QEMU command, LAVA job, README
+  kt.py check-hw [TARGET...] the hw-profile bundles built, booted by their
+                             qemu.sh, judged (targets/hw/)
   kt.py judge --target TARGET CONSOLE_LOG
                              the verdict of a console log captured anywhere
 
@@ -21,13 +24,14 @@ import concurrent.futures
 import fcntl
 import os
 import sys
+import time
 from pathlib import Path
 
 import kt_ktap
 import kt_kunit
 import kt_results
 import kt_targets
-from kt_bundle import make_bundle
+from kt_bundle import boot_bundle, make_bundle
 from kt_check import cmd_check
 from kt_common import BUILD, RESULTS, SERIES, SRC, Fail, rel, say
 from kt_job import expected_tests, job
@@ -74,6 +78,27 @@ def cmd_judge(args: list) -> int:
     return 1 if bad else 0
 
 
+def cmd_check_hw(targets: list) -> int:
+    """make check-hw: each hw-profile bundle built, booted as its README
+    says (its qemu.sh), and judged."""
+    rows, bad = [], []
+    for t in targets:
+        s = time.time()
+        b = make_bundle(t, patches_in(SERIES))
+        tests = boot_bundle(t, b, RESULTS / f"hw-{t.name}")
+        fails = kt_results.failed(tests)
+        bad += [f"{t.name}: {f}" for f in fails]
+        rows.append(summary_row({"job": t.name, "stages": {}, "tests": tests,
+                                 "seconds": time.time() - s,
+                                 "error": "failed" if fails else None}))
+    say(table(rows))
+    for b in bad:
+        say(f"FAIL  {b}")
+    say(f"check-hw: {'FAIL' if bad else 'PASS'} ({len(targets)} bundles; "
+        f"consoles in {rel(RESULTS)}/hw-TARGET/)")
+    return 1 if bad else 0
+
+
 def dispatch(cmd: str, args: list) -> int:
     if cmd == "tree":
         cmd_tree()
@@ -95,11 +120,20 @@ def dispatch(cmd: str, args: list) -> int:
         if cmd == "check":
             return cmd_check([t.name for t in targets])
     elif cmd == "bundle":
-        targets = [kt_targets.load(n) for n in args or ["x86_64"]]
+        profile = ""
+        if args[:1] == ["--profile"] and len(args) > 1:
+            profile, args = args[1], args[2:]
+        targets = [kt_targets.load(kt_targets.profile_name(n, profile))
+                   for n in args or ["x86_64"]]
         base_tree()
         kt_kunit.load(SRC)
         for t in targets:
             make_bundle(t, patches_in(SERIES))
+    elif cmd == "check-hw":
+        targets = [kt_targets.load(n) for n in args or kt_targets.names("hw")]
+        base_tree()
+        kt_ktap.load(SRC)
+        return cmd_check_hw(targets)
     else:
         raise Fail(f"unknown command '{cmd}' (see kt.py --help)")
     return 0

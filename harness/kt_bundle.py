@@ -5,10 +5,12 @@ import shlex
 import shutil
 from pathlib import Path
 
-from kt_common import BUILD, HARNESS_GIT, KVER, log, outs, rel
-from kt_guest import initramfs, kernel_cmdline, qemu_command
+from kt_common import BUILD, HARNESS_GIT, KVER, log, outs, rel, require
+from kt_guest import (added_kunit_suites, initramfs, kernel_cmdline,
+                      qemu_command, run_guest, vmalloc_cases)
 from kt_kbuild import build
 from kt_lava import job_yaml
+from kt_results import target_verdict
 from kt_targets import Target
 from kt_tree import apply, commit_subject, worktree
 
@@ -51,9 +53,13 @@ def readme(t: Target, image: str, n: int) -> str:
     judge it."""
     cmdline = kernel_cmdline(t)
     if t.arch in ("x86_64", "i386"):
-        how = X86.format(image=image, initrd=INITRD, cmdline=cmdline)
+        how = X86.format(image=image, initrd=INITRD, cmdline=cmdline,
+                         kernel=X86_TINY if t.defconfig == "tinyconfig"
+                         else HW.format(defconfig=t.defconfig))
     elif t.arch == "powerpc" and "ppc64" in t.qemu[0]:
-        how = POWER.format(image=image, initrd=INITRD, cmdline=cmdline)
+        how = POWER.format(image=image, initrd=INITRD, cmdline=cmdline,
+                           kernel=POWER_TINY if t.defconfig == "tinyconfig"
+                           else HW.format(defconfig=t.defconfig))
     else:
         how = OTHER.format(image=image, initrd=INITRD, cmdline=cmdline)
     return README.format(name=t.name, n=n, kver=KVER, image=image,
@@ -112,15 +118,29 @@ already submits LAVA jobs (KernelCI's and LKFT's labs do) takes the same
 file, with its own URLs.
 """
 
-X86 = """\
-On an x86 machine
------------------
+X86_TINY = """\
 This kernel is the target's tinyconfig kernel: its console is the 16550
 UART at ttyS0 (the legacy port, 0x3f8), and it has no drivers for disks or
 networks (it needs none: everything is in the initramfs), no EFI stub and
 no ACPI.  On hardware without a legacy serial port, or to boot it from
 UEFI firmware, use the hw profile: make bundle PROFILE=hw.
+"""
+POWER_TINY = """\
+This kernel is the target's tinyconfig kernel for pseries (a PowerVM LPAR
+or a KVM guest); its console is hvc0.  For a bare-metal OpenPOWER machine
+(PowerNV, booted by petitboot), use the hw profile: make bundle PROFILE=hw
+TARGETS=ppc64le-powernv.
+"""
+HW = """\
+This kernel is built from {defconfig} (the hw profile) with the
+test fragment: the drivers a real machine needs, the KUnit suites built
+in, test_vmalloc as a module.
+"""
 
+X86 = """\
+On an x86 machine
+-----------------
+{kernel}
 From a running Linux, with kexec-tools:
 
     kexec -l {image} --initrd={initrd} --command-line="$(cat cmdline)"
@@ -147,10 +167,7 @@ cable, or the BMC's serial over LAN):
 POWER = """\
 On a POWER machine
 ------------------
-This kernel is the target's tinyconfig kernel for pseries (a PowerVM LPAR
-or a KVM guest); its console is hvc0.  For a bare-metal OpenPOWER machine
-(PowerNV, booted by petitboot), use the hw profile: make bundle PROFILE=hw.
-
+{kernel}
 From a running Linux (or petitboot's shell: "Exit to shell"), with
 kexec-tools:
 
@@ -181,3 +198,16 @@ kexec -e), and capture its serial console to console.log.
 
 """
 
+
+
+def boot_bundle(t: Target, b: Path, out: Path) -> dict:
+    """The bundle b booted exactly as its README says QEMU stands in for
+    the machine (its qemu.sh), and judged as make check judges its guests:
+    {suite: {case: (result, detail)}}.  Console in out/console.log."""
+    require(t.qemu[0])
+    out.mkdir(parents=True, exist_ok=True)
+    log(f"bundle {t.name}: booting {rel(b)}/qemu.sh")
+    lines, _ = run_guest(["sh", str(b / "qemu.sh")], out / "console.log",
+                         t.timeout)
+    cases, suites = vmalloc_cases(), added_kunit_suites()
+    return target_verdict(lines, t, cases, suites)

@@ -171,7 +171,13 @@ def boot(t: Target, image: Path, initrd: Path, console_log: Path,
          timeout: int) -> tuple:
     """Boot under QEMU (TCG); return (console lines, timed_out)."""
     require(t.qemu[0])
-    cmd = qemu_command(t, str(image), str(initrd))
+    return run_guest(qemu_command(t, str(image), str(initrd)), console_log,
+                     timeout)
+
+
+def run_guest(cmd: list, console_log: Path, timeout: int) -> tuple:
+    """Run a guest's command (QEMU, or a script that execs it), its
+    console on stdout; return (console lines, timed_out)."""
     lines: list = []
     with open(console_log, "w") as f:
         f.write(f"$ {' '.join(cmd)}\n")

@@ -51,7 +51,8 @@ def unmet(frag: str, config: str) -> list:
 
 
 def kconfig(t: Target, odir: Path, logf: Path) -> None:
-    """tinyconfig + config/common.config + the target's fragment.
+    """The target's base config (tinyconfig, or a defconfig) +
+    config/common.config + the target's fragment.
 
     Options the tree does not know are left out; the config is made again
     once the tree has them."""
@@ -62,7 +63,7 @@ def kconfig(t: Target, odir: Path, logf: Path) -> None:
         return
     odir.mkdir(parents=True, exist_ok=True)
     fragf.write_text("")                    # invalid until the end
-    run(make_args(t, odir) + ["tinyconfig"], env=BUILD_ENV, logf=logf)
+    run(make_args(t, odir) + [t.defconfig], env=BUILD_ENV, logf=logf)
     frag_tmp = odir / "kt.fragment.in"
     frag_tmp.write_text(frag)
     run([str(work() / "scripts/kconfig/merge_config.sh"), "-m", "-O",

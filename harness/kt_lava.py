@@ -6,13 +6,11 @@ The job reports each KUnit case and each test_vmalloc case as a LAVA test
 case, with a monitor on the console: every KTAP result line the guest
 prints, from the first KTAP header to /init's "KT: done"."""
 import json
-import re
 import shutil
 import subprocess
 from pathlib import Path
 
-from kt_common import (BUILD, DEBIAN_PYTHON, FAIL, PASS, SKIP, Fail, log,
-                       require, run)
+from kt_common import DEBIAN_PYTHON, FAIL, PASS, SKIP, Fail, log, require, run
 from kt_guest import debian_package, kernel_cmdline, qemu_options
 from kt_targets import Target
 

@@ -1,6 +1,7 @@
 """Boot targets: one declarative file each in targets/, loaded into a
 typed, frozen Target.  A missing or unknown key names the file and key."""
 import dataclasses
+from pathlib import Path
 from typing import Optional
 
 from kt_common import TOP, Fail, rel, tool_versions
@@ -13,7 +14,7 @@ class Target:
     name: str
     arch: str                   # ARCH= of the kernel build
     cross_compile: str          # CROSS_COMPILE=, "" for the host gcc
-    kconfig: str                # fragment on top of tinyconfig + common
+    kconfig: str                # fragment on top of defconfig + common
     image: str                  # what QEMU boots, relative to the build
     qemu: tuple                 # QEMU command without kernel and console
     console: str                # console= device
@@ -31,6 +32,9 @@ class Target:
     # Build every patch on its own here (bisectability, code size per
     # patch), or only the whole series: make check stays within its time.
     bisect: bool = True
+    # The config the fragments go on: tinyconfig (QEMU), or an
+    # architecture's defconfig (the hw profile: real machines).
+    defconfig: str = "tinyconfig"
 
 
 # Keys a file may set; name and build come from the file name and
@@ -39,14 +43,35 @@ class Target:
 KEYS = {f.name for f in dataclasses.fields(Target)} - {"name", "build"}
 
 
-def names() -> list:
-    return sorted(p.stem for p in TARGETS.glob("*.py"))
+# Profiles: targets/PROFILE/TARGET-PROFILE.py, outside make check.  "hw":
+# the architecture's defconfig, for bundles booted on real machines.
+PROFILES = ("hw",)
+
+
+def names(profile: str = "") -> list:
+    """The targets of make check, or those of a profile."""
+    return sorted(p.stem for p in (TARGETS / profile).glob("*.py"))
+
+
+def profile_name(name: str, profile: str) -> str:
+    """Target name's variant in profile: x86_64 -> x86_64-hw."""
+    if profile and profile not in PROFILES:
+        raise Fail(f"unknown profile '{profile}' (known: "
+                   f"{', '.join(PROFILES)})")
+    return f"{name}-{profile}" if profile else name
+
+
+def _path(name: str) -> Path:
+    for d in ("", *PROFILES):
+        if (TARGETS / d / f"{name}.py").exists():
+            return TARGETS / d / f"{name}.py"
+    raise Fail(f"unknown target '{name}' (targets/: {' '.join(names())}; "
+               + "; ".join(f"targets/{p}/: {' '.join(names(p))}"
+                           for p in PROFILES) + ")")
 
 
 def _settings(name: str) -> dict:
-    path = TARGETS / f"{name}.py"
-    if not path.exists():
-        raise Fail(f"unknown target '{name}' (targets/: {' '.join(names())})")
+    path = _path(name)
     own: dict = {}
     try:
         exec(compile(path.read_text(), str(path), "exec"), {}, own)
@@ -71,11 +96,11 @@ def load(name: str) -> Target:
                 if f.default is dataclasses.MISSING} - {"name"}
     missing = sorted(required - set(s))
     if missing:
-        raise Fail(f"{rel(TARGETS / (name + '.py'))}: missing key "
+        raise Fail(f"{rel(_path(name))}: missing key "
                    f"{', '.join(missing)}")
     for k, v in s.items():
         if not _typed(k, v):
-            raise Fail(f"{rel(TARGETS / (name + '.py'))}: {k} = {v!r} is not "
+            raise Fail(f"{rel(_path(name))}: {k} = {v!r} is not "
                        f"{KINDS.get(k, (None, 'a string'))[1]}")
     s["qemu"] = tuple(s["qemu"])
     for k in ("expect", "exercise", "skip"):
