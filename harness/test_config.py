@@ -16,7 +16,12 @@ class Targets(unittest.TestCase):
     def test_every_target_loads(self):
         names = kt_targets.names()
         self.assertIn("x86_64", names)
-        for n in names:
+        hw = kt_targets.names("hw")
+        self.assertEqual(hw, ["ppc64le-powernv-hw", "ppc64le-radix-hw",
+                              "x86_64-hw"])
+        self.assertEqual(kt_targets.profile_name("x86_64", "hw"),
+                         "x86_64-hw")
+        for n in names + hw:
             t = kt_targets.load(n)
             self.assertEqual(t.name, n)
             self.assertTrue(t.qemu[0].startswith("qemu-system-"), n)
