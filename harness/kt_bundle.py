@@ -9,7 +9,7 @@ from kt_common import BUILD, HARNESS_GIT, KVER, log, outs, rel, require
 from kt_guest import (added_kunit_suites, initramfs, kernel_cmdline,
                       qemu_command, run_guest, vmalloc_cases)
 from kt_kbuild import build
-from kt_lava import job_yaml
+from kt_lava import job_yaml, x86_job_yaml
 from kt_results import target_verdict
 from kt_targets import Target
 from kt_tree import apply, commit_subject, worktree
@@ -39,10 +39,13 @@ def make_bundle(t: Target, patches: list, dest: Path = None) -> Path:
                     + ' "$@"\n')
     qemu.chmod(0o755)
     minutes = max(5, t.timeout // 60 + 1)
-    (dest / "lava-job.yaml").write_text(job_yaml(
-        t, f"kt {t.name}: {len(patches)} patches on linux-source-{KVER}",
-        (dest / image).resolve().as_uri(),
-        (dest / INITRD).resolve().as_uri(), minutes))
+    urls = ((dest / image).resolve().as_uri(),
+            (dest / INITRD).resolve().as_uri())
+    name = f"kt {t.name}: {len(patches)} patches on linux-source-{KVER}"
+    (dest / "lava-job.yaml").write_text(job_yaml(t, name, *urls, minutes))
+    if t.arch in ("x86_64", "i386"):
+        (dest / "lava-job-x86.yaml").write_text(
+            x86_job_yaml(t, name, *urls, minutes))
     (dest / "README").write_text(readme(t, image, len(patches)))
     log(f"bundle {t.name}: {rel(dest)}/")
     return dest
@@ -80,6 +83,7 @@ The series ({n} patches on Debian's linux-source-{kver}), built for target
   cmdline          the kernel command line: {cmdline}
   qemu.sh          the same boot under QEMU (TCG), as make check does it
   lava-job.yaml    the same boot as a LAVA job (lava-run, or a lab)
+  lava-job-x86.yaml  (x86) the same test on a lab's x86 board
 
 The kernel runs its KUnit suites at boot, /init runs test_vmalloc.sh, then
 restarts the machine (on panic too: panic=-1).  Everything the verdict
@@ -111,9 +115,10 @@ after replacing the two file:// URLs with URLs the lab's dispatchers can
 fetch (an HTTP server that serves this directory).  For a board instead of
 QEMU, keep the test action (its monitor reports every KTAP line as a LAVA
 test case: pass, fail or skip) and change device_type, deploy and boot to
-the board's: x86 boards use device type x86 (deploy to tftp, boot method
-ipxe, commands ramdisk); a POWER machine with a running Linux can use boot
-method kexec (kernel, initrd and command line as above).  A CI that
+the board's: for x86 boards, lava-job-x86.yaml does (device type x86:
+deploy to tftp, boot method ipxe, commands ramdisk); LAVA has no
+petitboot device type, so a POWER machine with a running Linux would use
+boot method kexec (kernel, initrd and command line as above).  A CI that
 already submits LAVA jobs (KernelCI's and LKFT's labs do) takes the same
 file, with its own URLs.
 """

@@ -381,6 +381,11 @@ def gate_lava(t: Target, patches: list, record: Record,
     out = RESULTS / name
     shutil.rmtree(out, ignore_errors=True)
     b = make_bundle(t, patches, out / "bundle")
+    jobs = sorted(b.glob("lava-job*.yaml"))
+    for j in jobs:
+        kt_lava.validate(j)
+    record(f"{t.name}: the bundle's LAVA jobs are valid LAVA jobs "
+           f"({', '.join(j.name for j in jobs)})", PASS)
     r = boot_files(f"{name}-harness", t, b / Path(t.image).name,
                    b / INITRD, outs() / t.build / "initramfs", patches)
     lava = kt_lava.lava_run(b / "lava-job.yaml", kt_lava.context(t),

@@ -56,34 +56,60 @@ def context(t: Target) -> dict:
             "extra_options": extra}
 
 
-def job_yaml(t: Target, name: str, kernel_url: str, initrd_url: str,
-             minutes: int) -> str:
-    """The LAVA job definition (YAML; strings quoted as JSON, which YAML
-    reads alike) of t's bundle."""
-    q = json.dumps
-    ctx = context(t)
+def _q(v) -> str:
+    """A YAML scalar: JSON's quoting, which YAML reads alike."""
+    return json.dumps(v)
+
+
+def _header(t: Target, device_type: str, name: str, minutes: int) -> str:
     return f"""\
-# LAVA job: boot the bundle's kernel and initramfs on LAVA's qemu device
-# type and report every KUnit and test_vmalloc case as a test case.
-# Run here with lava-run (make check does), or submit to a lab:
-#   lavacli jobs submit lava-job.yaml
-device_type: qemu
-job_name: {q(name)}
+device_type: {device_type}
+job_name: {_q(name)}
 priority: medium
 visibility: public
 timeouts:
   job:
-    minutes: {minutes + 5}
+    minutes: {minutes + 10}
   action:
     minutes: {minutes}
   connection:
     minutes: 2
+"""
+
+
+def _test(t: Target, minutes: int) -> str:
+    """The test action: a monitor that makes each KTAP result line on the
+    console a LAVA test case."""
+    return f"""\
+- test:
+    timeout:
+      minutes: {minutes}
+    monitors:
+    - name: {_q("kt-" + t.name)}
+      start: {_q(MONITOR_START)}
+      end: {_q(MONITOR_END)}
+      pattern: {_q(KTAP_PATTERN)}
+      fixupdict:
+{"".join(f"        {_q(k)}: {_q(v)}{chr(10)}" for k, v in FIXUP.items())}"""
+
+
+def job_yaml(t: Target, name: str, kernel_url: str, initrd_url: str,
+             minutes: int) -> str:
+    """The LAVA job of t's bundle on LAVA's qemu device type: what make
+    check runs with lava-run."""
+    ctx = context(t)
+    return f"""\
+# LAVA job: the bundle's kernel and initramfs on LAVA's qemu device type,
+# every KUnit and test_vmalloc case reported as a LAVA test case.  make
+# check runs it with lava-run; in a lab: lavacli jobs submit lava-job.yaml
+# (with URLs the lab can fetch).
+{_header(t, "qemu", name, minutes)}\
 context:
-  arch: {q(ctx["arch"])}
+  arch: {_q(ctx["arch"])}
   no_kvm: true
   memory: {ctx["memory"]}
   extra_options:
-{"".join(f"  - {q(o)}{chr(10)}" for o in ctx["extra_options"])}\
+{"".join(f"  - {_q(o)}{chr(10)}" for o in ctx["extra_options"])}\
 actions:
 - deploy:
     to: tmpfs
@@ -91,26 +117,61 @@ actions:
       minutes: 2
     images:
       kernel:
-        image_arg: {q("-kernel {kernel} -append '" + kernel_cmdline(t) + "'")}
-        url: {q(kernel_url)}
+        image_arg: {_q("-kernel {kernel} -append '" + kernel_cmdline(t) + "'")}
+        url: {_q(kernel_url)}
       initrd:
         image_arg: "-initrd {{initrd}}"
-        url: {q(initrd_url)}
+        url: {_q(initrd_url)}
 - boot:
     method: qemu
     media: tmpfs
     timeout:
       minutes: 2
-- test:
+{_test(t, minutes)}"""
+
+
+def x86_job_yaml(t: Target, name: str, kernel_url: str, initrd_url: str,
+                 minutes: int) -> str:
+    """The same test on an x86 board of a lab (LAVA device type x86: the
+    kernel and ramdisk over TFTP, booted by iPXE; the console and its
+    speed are the device's)."""
+    args = " ".join(a for a in kernel_cmdline(t).split()
+                    if not a.startswith("console="))
+    return f"""\
+# LAVA job: the bundle on an x86 board (device type x86: TFTP and iPXE),
+# every KUnit and test_vmalloc case reported as a LAVA test case.
+# lavacli jobs submit lava-job-x86.yaml, with URLs the lab can fetch.
+{_header(t, "x86", name, minutes)}\
+context:
+  extra_kernel_args: {_q(args)}
+actions:
+- deploy:
+    to: tftp
     timeout:
-      minutes: {minutes}
-    monitors:
-    - name: {q("kt-" + t.name)}
-      start: {q(MONITOR_START)}
-      end: {q(MONITOR_END)}
-      pattern: {q(KTAP_PATTERN)}
-      fixupdict:
-{"".join(f"        {q(k)}: {q(v)}{chr(10)}" for k, v in FIXUP.items())}"""
+      minutes: 5
+    kernel:
+      url: {_q(kernel_url)}
+    ramdisk:
+      url: {_q(initrd_url)}
+    os: oe
+- boot:
+    method: ipxe
+    commands: ramdisk
+    timeout:
+      minutes: 5
+{_test(t, minutes)}"""
+
+
+def validate(job: Path) -> None:
+    """The job against LAVA's own job schema (lava_common, as a LAVA
+    server checks a submission); Fail naming what is wrong."""
+    script = ("import sys, yaml\n"
+              "from lava_common.schemas import validate\n"
+              "validate(yaml.safe_load(open(sys.argv[1])), strict=True)\n")
+    rc, out = run([DEBIAN_PYTHON, "-c", script, str(job)], check=False)
+    if rc:
+        raise Fail(f"{job.name}: not a valid LAVA job: "
+                   f"{out.strip().splitlines()[-1]}")
 
 
 def device_yaml(ctx: dict) -> str:

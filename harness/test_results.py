@@ -284,6 +284,20 @@ class Lava(unittest.TestCase):
             "fix_size_alloc_test: LAVA missing, harness pass",
             "pmd_alloc_track_new: LAVA pass, harness fail"])
 
+    @unittest.skipUnless(Path("/usr/lib/python3/dist-packages/lava_common")
+                         .exists(), "lava-dispatcher is not installed")
+    def test_the_jobs_are_valid_lava_jobs(self):
+        t = kt_targets.load("x86_64")
+        with tempfile.TemporaryDirectory() as d:
+            for make in (kt_lava.job_yaml, kt_lava.x86_job_yaml):
+                f = Path(d) / "job.yaml"
+                f.write_text(make(t, "kt", "file:///k", "file:///i", 5))
+                kt_lava.validate(f)
+            f.write_text(f.read_text().replace("to: tftp", "to: floppy"))
+            with self.assertRaisesRegex(Fail, "job.yaml: not a valid LAVA "
+                                        "job: .*deploy"):
+                kt_lava.validate(f)
+
     def test_context_carries_the_qemu_command(self):
         ctx = kt_lava.context(kt_targets.load("x86_64-debug"))
         self.assertEqual(ctx["arch"], "amd64")
