@@ -8,6 +8,9 @@
 # make bundle   build/bundle/TARGET/ (TARGETS, default x86_64): what a person
 #               boots on a machine of their own, or a LAVA lab runs;
 #               PROFILE=hw: built from the architecture's defconfig
+# make bench    test_vmalloc's performance mode and a page-fault loop, base
+#               against series (TARGETS, default x86_64), under -icount;
+#               FIXTURE=tests/bench/slow-vmalloc.patch: must see a slowdown
 # make check-hw the hw bundles (targets/hw/) built, booted in QEMU as their
 #               README says, judged (slow: defconfig builds)
 # make fresh    make and make check (TARGETS, default x86_64) in a clean
@@ -38,6 +41,9 @@ bundle: deps
 check-hw: deps
 	$(KT) check-hw
 
+bench: deps
+	$(KT) bench $(if $(FIXTURE),--fixture $(FIXTURE)) $(or $(TARGETS),x86_64)
+
 fresh:
 	@sh harness/deps.sh debootstrap
 	bash harness/fresh.sh $(or $(TARGETS),x86_64)
@@ -48,4 +54,4 @@ deps:
 clean:
 	@bash harness/clean.sh
 
-.PHONY: all check selftest tree export bundle check-hw fresh deps clean
+.PHONY: all check selftest tree export bundle check-hw bench fresh deps clean

@@ -11,6 +11,9 @@
                              command line, QEMU command, LAVA job, README
   kt.py check-hw [TARGET...] the hw-profile bundles built, booted by their
                              qemu.sh, judged (targets/hw/)
+  kt.py bench [--boots N] [--fixture PATCH] [TARGET...]
+                             test_vmalloc's performance mode and a page-fault
+                             loop, base against series, under -icount
   kt.py judge --target TARGET CONSOLE_LOG
                              the verdict of a console log captured anywhere
 
@@ -31,6 +34,7 @@ import kt_ktap
 import kt_kunit
 import kt_results
 import kt_targets
+from kt_bench import BOOTS, cmd_bench
 from kt_bundle import boot_bundle, make_bundle
 from kt_check import cmd_check
 from kt_common import BUILD, RESULTS, SERIES, SRC, Fail, rel, say
@@ -129,6 +133,19 @@ def dispatch(cmd: str, args: list) -> int:
         kt_kunit.load(SRC)
         for t in targets:
             make_bundle(t, patches_in(SERIES))
+    elif cmd == "bench":
+        opts = {"--boots": str(BOOTS), "--fixture": ""}
+        while args[:1] and args[0] in opts and len(args) > 1:
+            opts[args[0]], args = args[1], args[2:]
+        targets = [kt_targets.load(n) for n in args or ["x86_64"]]
+        fixture = Path(opts["--fixture"]).resolve() \
+            if opts["--fixture"] else None
+        if fixture and not fixture.is_file():
+            raise Fail(f"{opts['--fixture']}: no such patch")
+        base_tree()
+        kt_kunit.load(SRC)
+        return cmd_bench(targets, patches_in(SERIES), int(opts["--boots"]),
+                         fixture)
     elif cmd == "check-hw":
         targets = [kt_targets.load(n) for n in args or kt_targets.names("hw")]
         base_tree()

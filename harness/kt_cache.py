@@ -10,9 +10,10 @@ from kt_common import BUILD, TOP
 HARNESS = Path(__file__).resolve().parent
 
 
-# Modules that only order the work and print it: what they compute is
-# never cached, so an edit to them keeps the cache.
-SCHEDULING = {"kt.py", "kt_check.py", "kt_report.py"}
+# Modules that only order the work and print it, or whose work is never
+# cached (make bench measures every time): an edit to them keeps the
+# cache.
+SCHEDULING = {"kt.py", "kt_check.py", "kt_report.py", "kt_bench.py"}
 
 
 def harness_text() -> str:

@@ -144,7 +144,7 @@ PACKAGE = {
     "qemu-system-ppc", "qemu-system-ppc": "qemu-system-ppc",
     "qemu-system-arm": "qemu-system-arm",
     "qemu-system-aarch64": "qemu-system-arm",
-    "lava-run": "lava-dispatcher",
+    "lava-run": "lava-dispatcher", "gnuplot": "gnuplot-nox",
 }
 PY_PACKAGE = {"ply": "python3-ply", "git": "python3-git",
               "jinja2": "python3-jinja2"}

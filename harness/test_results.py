@@ -12,11 +12,12 @@ from pathlib import Path
 from unittest import mock
 
 import kt
+import kt_bench
 import kt_ktap
 import kt_lava
 import kt_results
 import kt_targets
-from kt_common import SRC, Fail
+from kt_common import SRC, TOP, Fail
 
 DATA = Path(__file__).parent / "test_data"
 TREE = Path(os.environ.get("KT_TREE", SRC))
@@ -365,3 +366,55 @@ class Judge(unittest.TestCase):
     def test_a_missing_log_is_one_line(self):
         with self.assertRaisesRegex(Fail, "nope.log: no such console log"):
             kt.cmd_judge(["--target", "i386", "nope.log"])
+
+
+class Bench(unittest.TestCase):
+    """make bench's parsing and statistics, on canned lines."""
+
+    LINES = ["KT-BENCH: round 1",
+             "[ 1.0] Summary: fix_size_alloc_test passed: 3 failed: 0 "
+             "repeat: 3 loops: 2000 avg: 999 usec",
+             "KT-BENCH: round 1 pagefault faults 100 usec 999",
+             "KT-BENCH: round 2",
+             "[ 2.0] Summary: fix_size_alloc_test passed: 3 failed: 0 "
+             "repeat: 3 loops: 2000 avg: 500 usec",
+             "KT-BENCH: round 2 pagefault faults 1000 usec 2000",
+             "KT-BENCH: round 3",
+             "[ 3.0] Summary: fix_size_alloc_test passed: 3 failed: 0 "
+             "repeat: 3 loops: 2000 avg: 520 usec",
+             "KT-BENCH: round 3 pagefault faults 1000 usec 2100"]
+
+    def test_the_warm_up_round_does_not_count(self):
+        self.assertEqual(kt_bench.parse(self.LINES), {
+            "fix_size_alloc_test": [500, 520],
+            kt_bench.PAGEFAULT: [2000.0, 2100.0]})
+
+    def test_interval(self):
+        same = [100, 101, 99, 100, 100]
+        r, lo, hi = kt_bench.interval(same, same)
+        self.assertEqual(r, 1.0)
+        self.assertLessEqual(lo, 1.0)
+        self.assertGreaterEqual(hi, 1.0)
+        r, lo, hi = kt_bench.interval(same, [130, 131, 129, 130, 132])
+        self.assertAlmostEqual(r, 1.3)
+        self.assertGreater(lo, 1.2)
+
+    def figures(self, aa, ab):
+        return {"x86_64": {"fix_size_alloc_test": {
+            "aa_ratio": 1.0, "aa_interval": aa, "ratio": 1.0,
+            "interval": ab}}}
+
+    def test_verdict(self):
+        ok = self.figures([0.99, 1.01], [0.99, 1.02])
+        self.assertEqual(kt_bench.verdict(ok), [])
+        self.assertIn("excludes 1.00", kt_bench.verdict(
+            self.figures([1.01, 1.03], [0.99, 1.02]))[0])
+        fixture = TOP / "tests/bench/slow-vmalloc.patch"
+        bad = kt_bench.verdict(ok, fixture)
+        self.assertIn("x86_64 fix_size_alloc_test: the fixture's slowdown "
+                      "not seen (0.990-1.020)", bad)
+        self.assertIn("x86_64 full_fit_alloc_test: the fixture's slowdown "
+                      "not seen (no figure)", bad)
+        slow = self.figures([0.99, 1.01], [1.2, 1.4])
+        self.assertNotIn("fix_size_alloc_test", " ".join(
+            kt_bench.verdict(slow, fixture)))

@@ -1,0 +1,267 @@
+"""make bench: test_vmalloc's performance mode and a page-fault loop, the
+base against the series, in figures that hold from one run to the next.
+
+Wall-clock time under TCG on a shared machine is noise.  The guests run
+with QEMU's -icount (shift=0: one nanosecond of guest time per guest
+instruction; sleep=off: an idle guest does not wait for the host) on one
+vCPU, so that the times the guest reports follow the instructions it
+executes, not the host's load.  What still varies is the guest itself:
+random sizes drawn from a seed that QEMU hands each boot, lazily freed
+areas purged at different moments, background work.  So each kernel boots
+several times, alternating base, series and base again (the A/A arm: the
+same image, booted apart, must come out alike), each boot runs several
+rounds whose first is a warm-up, and each figure is reported as the ratio
+of medians with a bootstrap interval over the boots.  Not cached: every
+run measures."""
+import json
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+from kt_common import (HARNESS_GIT, RESULTS, Fail, log, outs, rel, require,
+                       say)
+from kt_guest import kernel_cmdline, nolibc, qemu_options, run_guest
+from kt_kbuild import build
+from kt_targets import Target
+from kt_tree import apply, worktree
+
+ICOUNT = ["-icount", "shift=0,sleep=off,align=off"]
+# test_vmalloc.sh's performance mode (every case of the default mask, in
+# order, 3 repeats), with fewer loops than its 1000000: TCG's speed.
+VMALLOC = "sequential_test_order=1 test_repeat_count=3 test_loop_count=2000"
+ROUNDS = 4          # per boot; the first is a warm-up and not counted
+PAGEFAULT_MIB, PAGEFAULT_REPS = 64, 4
+BOOTS = 5           # per arm
+# Quiet background work the guest would do during the rounds.
+CMDLINE = "nowatchdog nosoftlockup audit=0"
+ARMS = ("base", "series", "base-again")
+SUMMARY = re.compile(r"Summary: (\w+) passed: (\d+) failed: (\d+) "
+                     r"repeat: \d+ loops: \d+ avg: (\d+) usec")
+ROUND = re.compile(r"KT-BENCH: round (\d+)$")
+FAULTS = re.compile(r"KT-BENCH: round (\d+) pagefault faults (\d+) "
+                    r"usec (\d+)")
+PAGEFAULT = "pagefault (nsec/fault)"
+
+
+def initramfs(t: Target, odir: Path, dest: Path) -> None:
+    """dest (a cpio): the bench /init, test_vmalloc.ko, its parameters."""
+    root = odir / "bench-root"
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "kt").mkdir(parents=True)
+    shutil.copy(nolibc(t, "bench.c", ("-lgcc",)), root / "init")
+    shutil.copytree(odir / "mods" / "lib", root / "lib",
+                    ignore=shutil.ignore_patterns("build", "source"))
+    (root / "kt" / "bench.params").write_text(
+        f"{ROUNDS}\n{VMALLOC}\n{PAGEFAULT_MIB}\n{PAGEFAULT_REPS}\n")
+    require("cpio")
+    files = subprocess.run(["find", "."], cwd=root, capture_output=True,
+                           text=True).stdout
+    with open(dest, "wb") as f:
+        subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=root,
+                       input=files.encode(), stdout=f, check=True)
+
+
+def kernel(t: Target, patches: list, odir: Path, dest: Path) -> tuple:
+    """The tree with patches, built for t in odir; (image, initrd) copied
+    to dest."""
+    dest.mkdir(parents=True, exist_ok=True)
+    apply(worktree(), patches, env=HARNESS_GIT)
+    build(t, odir, dest / "build.log")
+    image = dest / Path(t.image).name
+    shutil.copy(odir / t.image, image)
+    initramfs(t, odir, dest / "bench.cpio")
+    return image, dest / "bench.cpio"
+
+
+def parse(lines: list) -> dict:
+    """{case: [value per counted round]}: test_vmalloc's avg usec per
+    case, and nanoseconds per page fault."""
+    out: dict = {}
+    rnd = 0
+    for l in lines:
+        m = ROUND.search(l)
+        if m:
+            rnd = int(m.group(1))
+            continue
+        if rnd <= 1:
+            continue            # the warm-up round
+        m = SUMMARY.search(l)
+        if m:
+            out.setdefault(m.group(1), []).append(int(m.group(4)))
+        m = FAULTS.search(l)
+        if m and int(m.group(2)):
+            out.setdefault(PAGEFAULT, []).append(
+                1000 * int(m.group(3)) / int(m.group(2)))
+    return out
+
+
+def boot(t: Target, image: Path, initrd: Path, log_file: Path) -> dict:
+    """One boot: {case: median of its counted rounds}."""
+    opts = qemu_options(t)
+    if "-smp" in opts:                          # one vCPU
+        i = opts.index("-smp")
+        opts = opts[:i] + opts[i + 2:]
+    cmd = [t.qemu[0], *opts, "-smp", "1", *ICOUNT, "-kernel", str(image),
+           "-initrd", str(initrd), "-append",
+           f"{kernel_cmdline(t)} {CMDLINE}"]
+    lines, timed_out = run_guest(cmd, log_file, t.timeout * 4)
+    if timed_out or not any("KT: done" in l for l in lines):
+        raise Fail(f"bench {log_file.parent.name}: the guest did not finish "
+                   f"(timed out: {timed_out}); last lines:\n"
+                   + "\n".join(lines[-15:]))
+    values = parse(lines)
+    if not values:
+        raise Fail(f"bench: no figures in {rel(log_file)}")
+    return {c: statistics.median(v) for c, v in values.items()}
+
+
+def interval(a: list, b: list, n: int = 4000) -> tuple:
+    """median(b) / median(a), and its 95% bootstrap interval (boots
+    resampled; a fixed seed, so the same figures give the same
+    interval)."""
+    rng = random.Random(1)
+    med = statistics.median
+    ratios = sorted(med(rng.choices(b, k=len(b))) /
+                    med(rng.choices(a, k=len(a))) for _ in range(n))
+    return med(b) / med(a), ratios[int(0.025 * n)], ratios[int(0.975 * n)]
+
+
+def spread(v: list) -> float:
+    """(max - min) / median of one arm's boots."""
+    return (max(v) - min(v)) / statistics.median(v)
+
+
+def run_target(t: Target, patches: list, boots: int = BOOTS) -> dict:
+    """Every arm of t booted boots times, in turn (the order rotates each
+    cycle); {case: figures}."""
+    out = RESULTS / f"bench-{t.name}"
+    shutil.rmtree(out, ignore_errors=True)
+    kernels = {
+        "base": kernel(t, [], outs() / f"{t.build}-base", out / "base"),
+        "series": kernel(t, patches, outs() / t.build, out / "series")}
+    kernels["base-again"] = kernels["base"]
+    runs: dict = {a: [] for a in ARMS}
+    for cycle in range(boots):
+        order = ARMS[cycle % 3:] + ARMS[:cycle % 3]
+        for arm in order:
+            s = time.time()
+            r = boot(t, *kernels[arm], out / f"{arm}-{cycle + 1}.log")
+            runs[arm].append(r)
+            log(f"bench {t.name}: {arm} boot {cycle + 1}/{boots} "
+                f"({time.time() - s:.0f}s)")
+    cases = [c for c in runs["base"][0] if all(c in r for a in ARMS
+                                               for r in runs[a])]
+    figures = {}
+    for c in cases:
+        v = {a: [r[c] for r in runs[a]] for a in ARMS}
+        ab, ab_lo, ab_hi = interval(v["base"], v["series"])
+        aa, aa_lo, aa_hi = interval(v["base"], v["base-again"])
+        figures[c] = {"base": statistics.median(v["base"]),
+                      "series": statistics.median(v["series"]),
+                      "ratio": ab, "interval": [ab_lo, ab_hi],
+                      "aa_ratio": aa, "aa_interval": [aa_lo, aa_hi],
+                      "spread": {a: spread(v[a]) for a in ARMS},
+                      "boots": v}
+    return figures
+
+
+def table(results: dict) -> str:
+    rows = [["target", "case", "base", "series", "ratio", "95% interval",
+             "A/A", "A/A interval", "spread"]]
+    for tn, figs in results.items():
+        for c, f in figs.items():
+            rows.append([tn, c, f"{f['base']:.0f}", f"{f['series']:.0f}",
+                         f"{f['ratio']:.3f}",
+                         "{:.3f}-{:.3f}".format(*f["interval"]),
+                         f"{f['aa_ratio']:.3f}",
+                         "{:.3f}-{:.3f}".format(*f["aa_interval"]),
+                         f"{100 * max(f['spread'].values()):.1f}%"])
+    w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w[i]) for i, c in enumerate(r))
+                     for r in rows)
+
+
+def plot(results: dict, svg: Path) -> None:
+    """One bar group per case (a bar per target: the ratio), the 95%
+    interval as error bars, with gnuplot."""
+    require("gnuplot")
+    data = svg.with_suffix(".dat")
+    names = list(results)
+    cases = list(dict.fromkeys(c for f in results.values() for c in f))
+    with open(data, "w") as f:
+        for c in cases:
+            f.write(f'"{c}"')
+            for tn in names:
+                x = results[tn].get(c)
+                f.write(" " + (" ".join(f"{v:.4f}" for v in (
+                    x["ratio"], *x["interval"])) if x else "NaN NaN NaN"))
+            f.write("\n")
+    plots = ", ".join(
+        f"'{data}' using {2 + 3 * i}:{3 + 3 * i}:{4 + 3 * i}"
+        f"{':xtic(1)' if i == 0 else ''} title '{tn}'"
+        for i, tn in enumerate(names))
+    script = f"""
+set terminal svg size 1100,520 dynamic
+set output '{svg}'
+set title 'series / base (virtual time under -icount; 95% interval)'
+set style data histograms
+set style histogram errorbars gap 1 lw 1
+set style fill solid 0.5 border -1
+set xtics rotate by -35
+set ylabel 'ratio'
+set yrange [0.9:1.1]
+set grid y
+plot {plots}, 1 notitle lc rgb 'black'
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+def verdict(results: dict, fixture: Path = None) -> list:
+    """What makes the method wrong: an A/A interval without 1.00 (it
+    finds a difference where there is none); with a fixture, a case its
+    Expect-slower: line names whose interval is not above 1.00."""
+    bad = [f"{tn} {c}: A/A {f['aa_ratio']:.3f} "
+           "({:.3f}-{:.3f}) excludes 1.00".format(*f["aa_interval"])
+           for tn, figs in results.items() for c, f in figs.items()
+           if not f["aa_interval"][0] <= 1.0 <= f["aa_interval"][1]]
+    if fixture:
+        m = re.search(r"^Expect-slower: (.+)$", fixture.read_text(), re.M)
+        if not m:
+            raise Fail(f"{rel(fixture)}: no 'Expect-slower: CASE...' line")
+        for tn, figs in results.items():
+            for c in m.group(1).split():
+                f = figs.get(c)
+                if f is None or f["interval"][0] <= 1.0:
+                    bad.append(f"{tn} {c}: the fixture's slowdown not seen"
+                               + (" ({:.3f}-{:.3f})".format(*f["interval"])
+                                  if f else " (no figure)"))
+    return bad
+
+
+def cmd_bench(targets: list, patches: list, boots: int = BOOTS,
+              fixture: Path = None) -> int:
+    """make bench; with a fixture, the series arm has it on top, and its
+    slowdown must show."""
+    s = time.time()
+    series = patches + ([fixture] if fixture else [])
+    results = {t.name: run_target(t, series, boots) for t in targets}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "bench.json").write_text(json.dumps(
+        {"fixture": rel(fixture) if fixture else None,
+         "method": {"icount": ICOUNT[1], "vmalloc": VMALLOC,
+                    "rounds": ROUNDS, "boots": boots,
+                    "pagefault_mib": PAGEFAULT_MIB,
+                    "pagefault_reps": PAGEFAULT_REPS, "cmdline": CMDLINE},
+         "results": results}, indent=1) + "\n")
+    plot(results, RESULTS / "bench.svg")
+    say(table(results))
+    say(f"bench: {time.time() - s:.0f}s; {rel(RESULTS)}/bench.json, "
+        f"{rel(RESULTS)}/bench.svg")
+    bad = verdict(results, fixture)
+    for b in bad:
+        say(f"FAIL  {b}")
+    return 1 if bad else 0
