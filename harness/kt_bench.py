@@ -70,6 +70,7 @@ def kernel(t: Target, patches: list, odir: Path, dest: Path) -> tuple:
     to dest."""
     dest.mkdir(parents=True, exist_ok=True)
     apply(worktree(), patches, env=HARNESS_GIT)
+    log(f"bench {t.name}: building {dest.name} ({len(patches)} patches)")
     build(t, odir, dest / "build.log")
     image = dest / Path(t.image).name
     shutil.copy(odir / t.image, image)
