@@ -5,14 +5,17 @@ Wall-clock time under TCG on a shared machine is noise.  The guests run
 with QEMU's -icount (shift=0: one nanosecond of guest time per guest
 instruction; sleep=off: an idle guest does not wait for the host) on one
 vCPU, so that the times the guest reports follow the instructions it
-executes, not the host's load.  What still varies is the guest itself:
-random sizes drawn from a seed that QEMU hands each boot, lazily freed
-areas purged at different moments, background work.  So each kernel boots
-several times, alternating base, series and base again (the A/A arm: the
-same image, booted apart, must come out alike), each boot runs several
-rounds whose first is a warm-up, and each figure is reported as the ratio
-of medians with a bootstrap interval over the boots.  Not cached: every
-run measures."""
+executes, not the host's load.  What varied next was the guest itself:
+QEMU hands every boot a new random seed, which test_vmalloc's random sizes
+and alignments and the purge of lazily freed areas follow; the machines
+bench boots hand it none (DETERMINISTIC), and then two boots of the same
+kernel execute the same instructions.  What might still vary (another
+architecture's seed, a device's timing) is measured, not assumed away:
+each kernel boots several times, alternating base, series and base again
+(the A/A arm: the same image, booted apart, must come out alike), each
+boot runs several rounds whose first is a warm-up, and each figure is the
+ratio of medians with a bootstrap interval over the boots.  Not cached:
+every run measures."""
 import json
 import random
 import re
@@ -101,13 +104,29 @@ def parse(lines: list) -> dict:
     return out
 
 
-def boot(t: Target, image: Path, initrd: Path, log_file: Path) -> dict:
-    """One boot: {case: median of its counted rounds}."""
+# QEMU machines that hand the guest no random seed: QEMU 7.1's "pc"
+# passes one in the boot protocol's setup_data, arm's "virt" in the device
+# tree.  Without it, and under -icount, two boots of the same kernel run
+# the same instructions: the same figures, to the microsecond.
+DETERMINISTIC = {"pc": "pc-i440fx-7.0", "virt": "virt,dtb-randomness=off"}
+
+
+def bench_options(t: Target) -> list:
+    """t's QEMU options, on one vCPU, with a machine that hands the guest
+    no random seed."""
     opts = qemu_options(t)
-    if "-smp" in opts:                          # one vCPU
+    if "-smp" in opts:
         i = opts.index("-smp")
         opts = opts[:i] + opts[i + 2:]
-    cmd = [t.qemu[0], *opts, "-smp", "1", *ICOUNT, "-kernel", str(image),
+    if "-machine" in opts:
+        i = opts.index("-machine") + 1
+        opts[i] = DETERMINISTIC.get(opts[i], opts[i])
+    return [*opts, "-smp", "1", *ICOUNT]
+
+
+def boot(t: Target, image: Path, initrd: Path, log_file: Path) -> dict:
+    """One boot: {case: median of its counted rounds}."""
+    cmd = [t.qemu[0], *bench_options(t), "-kernel", str(image),
            "-initrd", str(initrd), "-append",
            f"{kernel_cmdline(t)} {CMDLINE}".strip()]
     lines, timed_out = run_guest(cmd, log_file, t.timeout * 4)
