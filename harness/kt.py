@@ -9,8 +9,9 @@
   kt.py bundle [--profile hw] [TARGET...]
                              build/bundle/TARGET/: kernel, initramfs,
                              command line, QEMU command, LAVA job, README
-  kt.py check-hw [TARGET...] the hw-profile bundles built, booted by their
-                             qemu.sh, judged (targets/hw/)
+  kt.py check-hw [TARGET...] the hw-profile bundles (TARGET-hw, default
+                             every one in targets/hw/) built, booted by
+                             their qemu.sh, judged
   kt.py bench [--boots N] [--fixture PATCH] [TARGET...]
                              test_vmalloc's performance mode and a page-fault
                              loop, base against series, under -icount
@@ -68,7 +69,7 @@ def cmd_judge(args: list) -> int:
         raise Fail(f"{log}: no such console log")
     cases, suites = expected_tests(patches_in(SERIES))
     tests = kt_results.target_verdict(
-        log.read_text(errors="replace").splitlines(), t, cases, suites)
+        log.read_text(errors="replace").split("\n"), t, cases, suites)
     bad = kt_results.failed(tests)
     say(table([summary_row({"job": f"{t.name}: {log}", "stages": {},
                             "tests": tests, "seconds": 0,
@@ -88,8 +89,11 @@ def cmd_check_hw(targets: list) -> int:
     rows, bad = [], []
     for t in targets:
         s = time.time()
-        b = make_bundle(t, patches_in(SERIES))
-        tests = boot_bundle(t, b, RESULTS / f"hw-{t.name}")
+        try:
+            b = make_bundle(t, patches_in(SERIES))
+            tests = boot_bundle(t, b, RESULTS / f"hw-{t.name}")
+        except Fail as e:           # the next bundle still goes
+            tests = {"bundle": {"built and booted": ("fail", str(e))}}
         fails = kt_results.failed(tests)
         bad += [f"{t.name}: {f}" for f in fails]
         rows.append(summary_row({"job": t.name, "stages": {}, "tests": tests,
@@ -147,7 +151,9 @@ def dispatch(cmd: str, args: list) -> int:
         return cmd_bench(targets, patches_in(SERIES), int(opts["--boots"]),
                          fixture)
     elif cmd == "check-hw":
-        targets = [kt_targets.load(n) for n in args or kt_targets.names("hw")]
+        targets = [kt_targets.load(kt_targets.profile_name(n, "hw"))
+                   for n in args] if args else \
+            [kt_targets.load(n) for n in kt_targets.names("hw")]
         base_tree()
         kt_ktap.load(SRC)
         return cmd_check_hw(targets)

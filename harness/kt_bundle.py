@@ -9,7 +9,7 @@ from kt_common import BUILD, HARNESS_GIT, KVER, log, outs, rel, require
 from kt_guest import (added_kunit_suites, initramfs, kernel_cmdline,
                       qemu_command, run_guest, vmalloc_cases)
 from kt_kbuild import build
-from kt_lava import job_yaml, x86_job_yaml
+from kt_lava import job_minutes, job_yaml, x86_job_yaml
 from kt_results import target_verdict
 from kt_targets import Target
 from kt_tree import apply, commit_subject, worktree
@@ -38,7 +38,7 @@ def make_bundle(t: Target, patches: list, dest: Path = None) -> Path:
                     "exec " + shlex.join(qemu_command(t, image, INITRD))
                     + ' "$@"\n')
     qemu.chmod(0o755)
-    minutes = max(5, t.timeout // 60 + 1)
+    minutes = job_minutes(t)
     urls = ((dest / image).resolve().as_uri(),
             (dest / INITRD).resolve().as_uri())
     name = f"kt {t.name}: {len(patches)} patches on linux-source-{KVER}"

@@ -8,7 +8,7 @@ background while the next tree builds."""
 import concurrent.futures
 import threading
 import time
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from typing import Callable, Optional
 
 import kt_fixtures
@@ -40,6 +40,7 @@ class Run:
         self.queue = [f for f in self.fixtures
                       if self.runnable(f) and f.boots()]
         self.lock = threading.Lock()
+        self.lava: Optional[Future] = None     # the LAVA gate's boots
         self.checks = Checks()
         # build name -> the target of that name (its settings key the
         # build's cached results, whichever targets boot it)
@@ -107,8 +108,10 @@ def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str]) -> None:
                     run.record)
         run.guarded("kernel-doc + htmldocs", gate_docs, head, run.record)
         if LAVA_TARGET in run.names:
-            run.guarded(f"{LAVA_TARGET}: LAVA job", gate_lava,
-                        kt_targets.load(LAVA_TARGET), run.patches, run.record)
+            # (its boots wait their turn with the other guests)
+            run.lava = run.guarded(f"{LAVA_TARGET}: LAVA job", gate_lava,
+                                   kt_targets.load(LAVA_TARGET), run.patches,
+                                   run.record, "", run.boots)
     run.stage_done("patch gates", s)
 
 
@@ -205,7 +208,7 @@ def judged_again(run: Run, n: str, r: dict, cases: list,
     if not f.exists():
         run.record(name, SKIP, "no console.log: the guest never booted")
         return
-    again = target_verdict(f.read_text(errors="replace").splitlines(),
+    again = target_verdict(f.read_text(errors="replace").split("\n"),
                            kt_targets.load(n), cases, suites)
 
     def words(tests):
@@ -237,6 +240,8 @@ def wait_for_guests(run: Run, jobs: list, booted: list) -> list:
             for c, p in f.skips) else "MISSED"
         rows.append(row)
         kt_fixtures.check_booted(f, r, run.record)
+    if run.lava:
+        run.guarded(f"{LAVA_TARGET}: LAVA job", run.lava.result)
     run.stage_done("waiting for the last guests", s)
     return rows
 

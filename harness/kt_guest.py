@@ -89,9 +89,15 @@ def nolibc(t: Target, source: str, libs: tuple = ()) -> Path:
     return dest
 
 
+def initramfs_root(odir: Path) -> Path:
+    """Where initramfs() puts the files of the build in odir's initramfs
+    (until the next build)."""
+    return odir / "initramfs"
+
+
 def initramfs(t: Target, odir: Path) -> Path:
     """A cpio with busybox, the modules, the selftest and guest/init."""
-    root = odir / "initramfs"
+    root = initramfs_root(odir)
     shutil.rmtree(root, ignore_errors=True)
     (root / "bin").mkdir(parents=True)
     (root / "kt" / "selftests").mkdir(parents=True)
@@ -175,9 +181,20 @@ def boot(t: Target, image: Path, initrd: Path, console_log: Path,
                      timeout)
 
 
+# One guest at a time, whichever thread starts it: TCG takes a core, and
+# the timeouts assume a guest is not competing with another.
+GUEST = threading.Lock()
+
+
 def run_guest(cmd: list, console_log: Path, timeout: int) -> tuple:
     """Run a guest's command (QEMU, or a script that execs it), its
-    console on stdout; return (console lines, timed_out)."""
+    console on stdout, once no other guest runs; return (console lines,
+    timed_out)."""
+    with GUEST:
+        return _run_guest(cmd, console_log, timeout)
+
+
+def _run_guest(cmd: list, console_log: Path, timeout: int) -> tuple:
     lines: list = []
     with open(console_log, "w") as f:
         f.write(f"$ {' '.join(cmd)}\n")

@@ -15,7 +15,7 @@ from kt_cache import Cache, cache_key
 from kt_common import (BUILD, HARNESS_GIT, KVER, RESULTS, Fail, git, log,
                        outs, rel, require, tool_versions)
 from kt_guest import (added_kunit_suites, boot, guest_text, initramfs,
-                      vmalloc_cases)
+                      initramfs_root, vmalloc_cases)
 from kt_kbuild import build
 from kt_targets import Target
 from kt_targets import key as target_key
@@ -96,12 +96,12 @@ def job(name: str, t: Target, patches: list, boots: Executor,
         j.r["error"] = str(e)
         return done(j.finish())
 
-    kept = Replay(t, image, odir / "initramfs", timeout, expected)
+    kept = Replay(t, image, initramfs_root(odir), timeout, expected)
 
     def guest() -> dict:
         try:
             lines, timed_out = kept.lines(j.out / "console.log") \
-                if replay else (None, None)
+                if replay and replays(t) else (None, None)
             if lines is None:
                 lines, timed_out = j.stage("boot+test", lambda: boot(
                     t, image, initrd, j.out / "console.log", timeout))
@@ -140,10 +140,21 @@ def digest(*paths: Path) -> str:
     return h.hexdigest()
 
 
+def replays(t: Target) -> bool:
+    """May a boot of target t be replayed?  Not where the guest has more
+    than one CPU: there the same bits need not run the same way (a race in
+    the sync is what such a target is for), and one lucky pass must not
+    stand for every later run.  KT_REPLAY=0 in the environment: never."""
+    if os.environ.get("KT_REPLAY", "1") == "0":
+        return False
+    smp = t.qemu[t.qemu.index("-smp") + 1] if "-smp" in t.qemu else "1"
+    return smp.split(",")[0] in ("1", "cpus=1")
+
+
 class Replay:
     """The console of an earlier boot of the same bits (kernel image,
     initramfs contents, QEMU command, timeout), replayed instead of booting
-    again: build/cache/boots/KEY.log."""
+    again: build/cache/boots/KEY.log.  Single-CPU guests only (replays())."""
 
     def __init__(self, t: Target, image: Path, root: Path, timeout: int,
                  expected: bool):
@@ -164,7 +175,7 @@ class Replay:
                                f"command\n{text}")
         log(f"{console_log.parent.name}: boot replayed from an earlier boot "
             "of the same bits")
-        return text.splitlines(), False
+        return text.rstrip("\n").split("\n"), False
 
     def keep(self, lines: list) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -174,16 +185,16 @@ class Replay:
 
 
 def boot_files(name: str, t: Target, image: Path, initrd: Path,
-               root: Path, patches: list) -> dict:
-    """t's guest booted on these files (image, initrd, whose contents are
-    the directory root) with the harness's own QEMU command and judged, in
-    build/results/NAME/: the record of the job, as results.json has it,
-    each case as it ran (t's exercise/skip lists not applied).  An earlier
-    boot of the same bits that passed is replayed."""
+               patches: list, kept: "Replay") -> dict:
+    """t's guest booted on these files (kept: their Replay) with the
+    harness's own QEMU command and judged, in build/results/NAME/: the
+    record of the job, as results.json has it, each case as it ran (t's
+    exercise/skip lists not applied).  An earlier boot of the same bits
+    that passed is replayed."""
     j = Job(name, t, patches)
     cases, suites = vmalloc_cases(), added_kunit_suites()
-    kept = Replay(t, image, root, t.timeout, True)
-    lines, timed_out = kept.lines(j.out / "console.log")
+    lines, timed_out = kept.lines(j.out / "console.log") if replays(t) \
+        else (None, None)
     if lines is None:
         lines, timed_out = j.stage("boot+test", lambda: boot(
             t, image, initrd, j.out / "console.log", t.timeout))
@@ -192,7 +203,9 @@ def boot_files(name: str, t: Target, image: Path, initrd: Path,
     bad = kt_results.failed(j.r["tests"])
     if bad:
         j.r["error"] = f"{name}: failed: {', '.join(bad[:8])}"
-    elif not timed_out:
+    # (kept for the series' jobs only if it passes as they judge it)
+    elif not timed_out and not kt_results.failed(
+            kt_results.target_verdict(lines, t, cases, suites)):
         kept.keep(lines)
     return j.finish()
 

@@ -56,7 +56,10 @@ def kconfig(t: Target, odir: Path, logf: Path) -> None:
 
     Options the tree does not know are left out; the config is made again
     once the tree has them."""
-    frag = (TOP / "config" / "common.config").read_text() + t.kconfig
+    # (the base config's name heads the text: a build dir is made again
+    # when it changes, too)
+    frag = f"# {t.defconfig}\n" + \
+        (TOP / "config" / "common.config").read_text() + t.kconfig
     fragf, config = odir / "kt.fragment", odir / ".config"
     if fragf.exists() and fragf.read_text() == frag and config.exists() \
             and not unmet(frag, config.read_text()):

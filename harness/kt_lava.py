@@ -6,12 +6,15 @@ The job reports each KUnit case and each test_vmalloc case as a LAVA test
 case, with a monitor on the console: every KTAP result line the guest
 prints, from the first KTAP header to /init's "KT: done"."""
 import json
+import os
+import re
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 from kt_common import DEBIAN_PYTHON, FAIL, PASS, SKIP, Fail, log, require, run
-from kt_guest import debian_package, kernel_cmdline, qemu_options
+from kt_guest import GUEST, debian_package, kernel_cmdline, qemu_options
 from kt_targets import Target
 
 # LAVA's name for the QEMU of each kernel architecture (qemu.jinja2's
@@ -19,18 +22,28 @@ from kt_targets import Target
 LAVA_ARCH = {"qemu-system-x86_64": "amd64", "qemu-system-i386": "i386",
              "qemu-system-ppc64": "ppc64", "qemu-system-ppc": "ppc",
              "qemu-system-arm": "arm", "qemu-system-aarch64": "arm64"}
-# A KTAP result line: "ok 3 name", "not ok 3 name", "ok 3 name # SKIP".
-# LAVA takes one "result" group (through fixupdict) and one
+# A KTAP result line, whole: "ok 3 name", "not ok 3 name",
+# "ok 3 name # SKIP reason", indented or not, after a printk timestamp or
+# not.  LAVA takes one "result" group (through fixupdict) and one
 # "test_case_id": the lookahead captures SKIP as the result where the line
-# has it, and "ok" or "not ok" where it does not.  The name must be
-# followed by a blank or the line's end: the console arrives in chunks,
-# and a match on half a line would cut the name.
-KTAP_PATTERN = (r"(?<![\w-])(?=(?:ok \d+ [\w.-]+ # )?(?P<result>SKIP|not ok|ok))"
-                r"(?:not ok|ok) \d+ (?P<test_case_id>[\w.-]+)(?=[ \r\n])")
+# has it, "ok" or "not ok" where it does not.  The console reaches LAVA in
+# chunks and LAVA searches a window of its buffer: the pattern starts
+# after a newline and ends at one, so half a line ("...new # SK", or a
+# window that starts at "ot ok") never matches, nor does a diagnostic
+# line that quotes a result ("# x: ok 3 foo").
+KTAP_PATTERN = (r"(?<=\n)[ \t]*(?:\[[ \d.]+\][ \t]*)?"
+                r"(?=(?:ok \d+ [\w.-]+ # )?(?P<result>SKIP|not ok|ok)\b)"
+                r"(?:not ok|ok) \d+ (?P<test_case_id>[\w.-]+)"
+                r"(?=(?: #[^\r\n]*)?\r?\n)")
 FIXUP = {"ok": PASS, "not ok": FAIL, "SKIP": SKIP}
 MONITOR_START = "KTAP version 1"
 MONITOR_END = "KT: done"
 DEVICE_TYPES = "usr/share/lava-server/device-types"
+
+
+def job_minutes(t: Target) -> int:
+    """The test action's timeout: t's guest timeout, in whole minutes."""
+    return max(5, t.timeout // 60 + 1)
 
 
 def context(t: Target) -> dict:
@@ -46,8 +59,12 @@ def context(t: Target) -> dict:
         v = opts[i + 1] if i + 1 < len(opts) and \
             not opts[i + 1].startswith("-") else None
         if o == "-m":
-            memory = str(int(v[:-1]) * 1024) if v.endswith("G") \
-                else v.rstrip("M")
+            m = re.fullmatch(r"(\d+)([MG]?)", v or "")
+            if not m:
+                raise Fail(f"{t.name}: -m {v}: not a size this job knows "
+                           "(N, NM or NG)")
+            memory = str(int(m.group(1)) * (1024 if m.group(2) == "G"
+                                            else 1))
         # (qemu.jinja2 gives -nographic, which is -serial stdio and no
         # display, and -monitor none)
         elif o not in ("-display", "-serial", "-monitor"):
@@ -206,36 +223,54 @@ def lava_run(job: Path, ctx: dict, out: Path, timeout: int) -> dict:
     dev = out / "device.yaml"
     dev.write_text(device_yaml(ctx))
     log(f"lava: lava-run {job.name} ({out})")
+    # (a job id of its own: lava-run keeps its files in
+    # /var/lib/lava/dispatcher/tmp/ID, and another run may be going)
+    job_id = f"kt{os.getpid()}{threading.get_ident() % 100000}"
     try:
-        p = subprocess.run(["lava-run", "--job-id", "1", "--output-dir",
-                            str(out / "run"), "--device", str(dev),
-                            str(job)], capture_output=True, text=True,
-                           timeout=timeout)
+        with GUEST:             # (its QEMU is a guest like the others)
+            p = subprocess.run(["lava-run", "--job-id", job_id,
+                                "--output-dir", str(out / "run"),
+                                "--device", str(dev), str(job)],
+                               capture_output=True, text=True,
+                               timeout=timeout)
     except subprocess.TimeoutExpired:
         raise Fail(f"lava-run {job}: no end after {timeout}s") from None
     (out / "lava-run.log").write_text(p.stdout + p.stderr)
     return parse_log(p.stdout + p.stderr, out / "lava-run.log")
 
 
+def case_id(name: str) -> str:
+    """A case's name as LAVA records it (lava_dispatcher's monitor:
+    lower case, every run of non-word characters one "_")."""
+    return re.sub(r"\W+", "_", name.strip().lower())
+
+
 def parse_log(text: str, where: Path) -> dict:
-    """{case: result} from lava-run's log (one JSON object per line;
-    "results" entries carry the test cases).  Fail with LAVA's errors when
-    the job did not complete, or when a case reports twice."""
+    """{case: result} from lava-run's log: one YAML flow mapping per line
+    (JSON, mostly; "results" entries carry the test cases).  Fail with
+    LAVA's errors when the job did not complete, or when a case reports
+    twice."""
+    require(py=("yaml",))
+    import yaml                 # (Debian's python3-yaml)
     cases, errors, status = {}, [], None
-    for line in text.splitlines():
-        try:
-            e = json.loads(line)
-        except ValueError:
+    for line in text.split("\n"):
+        if not line.startswith("{"):
             continue
-        msg = e.get("msg") if isinstance(e, dict) else None
+        try:
+            e = yaml.safe_load(line)
+        except yaml.YAMLError:
+            continue            # (a line of the guest's, not LAVA's)
+        if not isinstance(e, dict):
+            continue
+        msg = e.get("msg")
         if e.get("lvl") == "results" and isinstance(msg, dict):
             if msg.get("definition") == "lava":
                 if msg.get("case") == "job":
                     status = msg.get("result")
                 continue
-            if msg["case"] in cases:
+            if msg.get("case") in cases:
                 raise Fail(f"LAVA reports {msg['case']} twice ({where})")
-            cases[msg["case"]] = msg["result"]
+            cases[msg.get("case")] = msg.get("result")
         elif e.get("lvl") == "error":
             errors.append(str(msg))
     if status != PASS:
@@ -246,16 +281,25 @@ def parse_log(text: str, where: Path) -> dict:
 
 def compare(lava: dict, tests: dict) -> list:
     """Differences between LAVA's cases and the harness's results of the
-    same boot: every KUnit case and suite, every test_vmalloc case."""
-    mine = {}
+    same boot: every KUnit case and suite, every test_vmalloc case, by
+    the name LAVA gives it (two of the harness's cases that LAVA would
+    name alike are a difference too)."""
+    mine: dict = {}
     for suite, cases in tests.items():
         if suite.startswith("kunit."):
-            for c, (r, _) in cases.items():
-                mine[suite[len("kunit."):] if c == "(suite)" else c] = r
+            named = {suite[len("kunit."):] if c == "(suite)" else c: r
+                     for c, (r, _) in cases.items()}
         elif suite == "test_vmalloc":
-            mine.update({c: r for c, (r, _) in cases.items()
-                         if c != "test_vmalloc.sh"})
-    return [f"{c}: LAVA {lava.get(c, 'missing')}, harness "
-            f"{mine.get(c, 'missing')}"
-            for c in sorted(set(lava) | set(mine))
-            if lava.get(c) != mine.get(c)]
+            named = {c: r for c, (r, _) in cases.items()
+                     if c != "test_vmalloc.sh"}
+        else:
+            continue
+        for c, r in named.items():
+            mine.setdefault(case_id(c), []).append(r)
+    diff = [f"{c}: {len(rs)} cases of the harness that LAVA names alike"
+            for c, rs in sorted(mine.items()) if len(rs) > 1]
+    mine = {c: rs[0] for c, rs in mine.items()}
+    return diff + [f"{c}: LAVA {lava.get(c, 'missing')}, harness "
+                   f"{mine.get(c, 'missing')}"
+                   for c in sorted(set(lava) | set(mine))
+                   if lava.get(c) != mine.get(c)]

@@ -39,7 +39,7 @@ class Target:
 
 # Keys a file may set; name and build come from the file name and
 # "inherit" (another target's settings, and its kernel build unless this
-# file sets kconfig).
+# file sets kconfig or defconfig).
 KEYS = {f.name for f in dataclasses.fields(Target)} - {"name", "build"}
 
 
@@ -83,7 +83,7 @@ def _settings(name: str) -> dict:
                    f"(known: {', '.join(sorted(KEYS | {'inherit'}))})")
     settings = _settings(own.pop("inherit")) if "inherit" in own else \
         {"build": name}
-    if "kconfig" in own:
+    if "kconfig" in own or "defconfig" in own:
         settings["build"] = name
     settings.update(own)
     return settings

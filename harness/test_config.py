@@ -21,6 +21,8 @@ class Targets(unittest.TestCase):
                               "x86_64-hw"])
         self.assertEqual(kt_targets.profile_name("x86_64", "hw"),
                          "x86_64-hw")
+        for n in hw:            # (a defconfig is a build of its own)
+            self.assertEqual(kt_targets.load(n).build, n)
         for n in names + hw:
             t = kt_targets.load(n)
             self.assertEqual(t.name, n)
@@ -296,6 +298,13 @@ class Replays(unittest.TestCase):
     def test_fixture_consoles_stay_apart(self):
         self.replay(expected=False).keep(["BUG: fixture"])
         self.assertEqual(self.replay().lines(self.d / "c.log"), (None, None))
+
+    def test_only_single_cpu_guests_replay(self):
+        self.assertTrue(kt_job.replays(kt_targets.load("x86_64")))
+        self.assertFalse(kt_job.replays(kt_targets.load("arm32")))
+        self.assertFalse(kt_job.replays(kt_targets.load("x86_64-debug")))
+        with mock.patch.dict(kt_job.os.environ, {"KT_REPLAY": "0"}):
+            self.assertFalse(kt_job.replays(kt_targets.load("x86_64")))
 
     def test_scheduling_modules_exist(self):
         for name in kt_cache.SCHEDULING:

@@ -221,10 +221,6 @@ class Console(unittest.TestCase):
         self.assertEqual(kt_results.failed(v), [])
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class Lava(unittest.TestCase):
     """The LAVA job's monitor pattern, lava-run's log, the comparison."""
 
@@ -235,7 +231,7 @@ class Lava(unittest.TestCase):
 
     def test_ktap_lines(self):
         self.assertEqual(self.matches(
-            "[    4.2]     ok 1 p4d_alloc_track_new # SKIP p4d is folded\r\n"
+            "\n[    4.2]     ok 1 p4d_alloc_track_new # SKIP p4d is folded\r\n"
             "[    4.3]     not ok 2 pud_alloc_track_new\r\n"
             "ok 3 fix_size_alloc_test\r\n"
             "# look 4 at this\r\n"
@@ -245,12 +241,26 @@ class Lava(unittest.TestCase):
              ("align_shift_alloc_test", "skip")])
 
     def test_half_a_line_does_not_match(self):
-        # (the console arrives in chunks: "p4d_allo" must wait for the rest)
-        self.assertEqual(self.matches("    ok 1 p4d_allo"), [])
+        # (the console arrives in chunks, and LAVA searches a window of it:
+        # a name cut short, a SKIP cut short, a window that starts inside
+        # "not ok", a diagnostic that quotes a result)
+        for text in ("\n    ok 1 p4d_allo", "\n    ok 1 p4d_alloc # SK",
+                     "ot ok 2 pud_alloc_track_new\r\n",
+                     "\n    # x: ok 3 foo bar\r\n"):
+            self.assertEqual(self.matches(text), [], text)
+        self.assertEqual(self.matches("\n    ok 1 p4d_alloc # SKIP\n"),
+                         [("p4d_alloc", "skip")])
+
+    def test_lava_names(self):
+        self.assertEqual(kt_lava.case_id("Fix-Size.test"), "fix_size_test")
 
     def log(self, *entries):
+        # (lava-run writes YAML flow mappings, mostly JSON, and tags a
+        # value that is not a string: "size": ! "1139712")
         return "\n".join(json.dumps({"dt": "x", "lvl": lvl, "msg": msg})
-                         for lvl, msg in entries)
+                         for lvl, msg in entries) + \
+            '\n{"dt": "x", "lvl": "debug", "msg": {"size": ! "1139712"}}' \
+            "\nnull\n"
 
     def test_parse_log(self):
         text = self.log(
@@ -418,3 +428,7 @@ class Bench(unittest.TestCase):
         slow = self.figures([0.99, 1.01], [1.2, 1.4])
         self.assertNotIn("fix_size_alloc_test", " ".join(
             kt_bench.verdict(slow, fixture)))
+
+
+if __name__ == "__main__":
+    unittest.main()
