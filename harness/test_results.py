@@ -409,26 +409,43 @@ class Bench(unittest.TestCase):
         self.assertAlmostEqual(r, 1.3)
         self.assertGreater(lo, 1.2)
 
-    def figures(self, aa, ab):
+    def test_a_failed_round_or_case_fails_the_bench(self):
+        with self.assertRaisesRegex(Fail, "round 1: loading test_vmalloc "
+                                    "returned -2, not -EAGAIN"):
+            kt_bench.parse(["KT-BENCH: round 1",
+                            "KT-BENCH: round 1 test_vmalloc -2"])
+        with self.assertRaisesRegex(Fail, "vm_map_ram_test failed in round"):
+            kt_bench.parse(["KT-BENCH: round 2", "Summary: vm_map_ram_test "
+                            "passed: 2 failed: 1 repeat: 3 loops: 9 avg: 9 "
+                            "usec"])
+        # (the case that fails by design is timed like the others)
+        self.assertEqual(kt_bench.parse([
+            "KT-BENCH: round 2", "Summary: align_shift_alloc_test passed: 0 "
+            "failed: 3 repeat: 3 loops: 9 avg: 300 usec"]),
+            {"align_shift_alloc_test": [300]})
+
+    def figures(self, aa, aa_iv, ab, ab_iv):
         return {"x86_64": {"fix_size_alloc_test": {
-            "aa_ratio": 1.0, "aa_interval": aa, "ratio": 1.0,
-            "interval": ab}}}
+            "aa_ratio": aa, "aa_interval": aa_iv, "ratio": ab,
+            "interval": ab_iv}, "pcpu_alloc_test": {"untimed": True}}}
 
     def test_verdict(self):
-        ok = self.figures([0.99, 1.01], [0.99, 1.02])
+        ok = self.figures(1.0, [0.99, 1.01], 1.0, [0.99, 1.02])
         self.assertEqual(kt_bench.verdict(ok), [])
-        self.assertIn("excludes 1.00", kt_bench.verdict(
-            self.figures([1.01, 1.03], [0.99, 1.02]))[0])
+        self.assertIn("differs from 1.00", kt_bench.verdict(
+            self.figures(1.02, [1.015, 1.03], 1.0, [0.99, 1.02]))[0])
+        # (outside the interval, but by less than EFFECT: no difference)
+        self.assertEqual(kt_bench.verdict(
+            self.figures(1.004, [1.004, 1.004], 1.0, [1.0, 1.0])), [])
         fixture = TOP / "tests/bench/slow-vmalloc.patch"
         bad = kt_bench.verdict(ok, fixture)
         self.assertIn("x86_64 fix_size_alloc_test: the fixture's slowdown "
                       "not seen (0.990-1.020)", bad)
         self.assertIn("x86_64 full_fit_alloc_test: the fixture's slowdown "
                       "not seen (no figure)", bad)
-        slow = self.figures([0.99, 1.01], [1.2, 1.4])
+        slow = self.figures(1.0, [0.99, 1.01], 1.3, [1.2, 1.4])
         self.assertNotIn("fix_size_alloc_test", " ".join(
             kt_bench.verdict(slow, fixture)))
-
 
 if __name__ == "__main__":
     unittest.main()
