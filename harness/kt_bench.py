@@ -27,7 +27,7 @@ from pathlib import Path
 
 from kt_common import (HARNESS_GIT, RESULTS, Fail, log, outs, rel, require,
                        say)
-from kt_guest import kernel_cmdline, nolibc, qemu_options, run_guest
+from kt_guest import cpio, kernel_cmdline, nolibc, qemu_options, run_guest
 from kt_results import VMALLOC_XFAIL
 from kt_kbuild import build
 from kt_targets import Target
@@ -53,7 +53,7 @@ LOADED = re.compile(r"KT-BENCH: round \d+ test_vmalloc (-?\d+)")
 PAGEFAULT = "pagefault (nsec/fault)"
 
 
-def initramfs(t: Target, odir: Path, dest: Path) -> None:
+def bench_initramfs(t: Target, odir: Path, dest: Path) -> None:
     """dest (a cpio): the bench /init, test_vmalloc.ko, its parameters."""
     root = odir / "bench-root"
     shutil.rmtree(root, ignore_errors=True)
@@ -63,12 +63,7 @@ def initramfs(t: Target, odir: Path, dest: Path) -> None:
                     ignore=shutil.ignore_patterns("build", "source"))
     (root / "kt" / "bench.params").write_text(
         f"{ROUNDS}\n{VMALLOC}\n{PAGEFAULT_MIB}\n{PAGEFAULT_REPS}\n")
-    require("cpio")
-    files = subprocess.run(["find", "."], cwd=root, capture_output=True,
-                           text=True).stdout
-    with open(dest, "wb") as f:
-        subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=root,
-                       input=files.encode(), stdout=f, check=True)
+    cpio(root, dest)
 
 
 def kernel(t: Target, patches: list, odir: Path, dest: Path) -> tuple:
@@ -80,7 +75,7 @@ def kernel(t: Target, patches: list, odir: Path, dest: Path) -> tuple:
     build(t, odir, dest / "build.log")
     image = dest / Path(t.image).name
     shutil.copy(odir / t.image, image)
-    initramfs(t, odir, dest / "bench.cpio")
+    bench_initramfs(t, odir, dest / "bench.cpio")
     return image, dest / "bench.cpio"
 
 

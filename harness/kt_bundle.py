@@ -65,9 +65,11 @@ def readme(t: Target, image: str, n: int) -> str:
                            else HW.format(defconfig=t.defconfig))
     else:
         how = OTHER.format(image=image, initrd=INITRD, cmdline=cmdline)
+    x86job = "\n  lava-job-x86.yaml  the same test on a lab's x86 board" \
+        if t.arch in ("x86_64", "i386") else ""
     return README.format(name=t.name, n=n, kver=KVER, image=image,
                          initrd=INITRD, cmdline=cmdline, how=how,
-                         console=t.console)
+                         console=t.console, x86job=x86job)
 
 
 README = """\
@@ -82,8 +84,7 @@ The series ({n} patches on Debian's linux-source-{kver}), built for target
                    the tree's test_vmalloc.sh; KUnit suites are built in
   cmdline          the kernel command line: {cmdline}
   qemu.sh          the same boot under QEMU (TCG), as make check does it
-  lava-job.yaml    the same boot as a LAVA job (lava-run, or a lab)
-  lava-job-x86.yaml  (x86) the same test on a lab's x86 board
+  lava-job.yaml    the same boot as a LAVA job (lava-run, or a lab){x86job}
 
 The kernel runs its KUnit suites at boot, /init runs test_vmalloc.sh, then
 restarts the machine (on panic too: panic=-1).  Everything the verdict
@@ -159,7 +160,9 @@ Or as a one-time GRUB entry: copy {image} and {initrd} to /boot/kt/, add to
         initrd /boot/kt/{initrd}
     }}
 
-then update-grub; grub-reboot kt; reboot.
+then update-grub; grub-reboot kt; reboot.  (grub-reboot needs
+GRUB_DEFAULT=saved in /etc/default/grub; the next boot after this one is
+the default entry again.)
 
 Capture the console from another machine on the serial port (a null-modem
 cable, or the BMC's serial over LAN):

@@ -10,10 +10,11 @@ from kt_common import BUILD, TOP
 HARNESS = Path(__file__).resolve().parent
 
 
-# Modules that only order the work and print it, or whose work is never
-# cached (make bench measures every time): an edit to them keeps the
-# cache.
-SCHEDULING = {"kt.py", "kt_check.py", "kt_report.py", "kt_bench.py"}
+# Modules whose work is never cached: the command line, the order of
+# make check's work and its report, bundles, LAVA and make bench.  An edit
+# to them keeps the cache.
+UNCACHED = {"kt.py", "kt_check.py", "kt_report.py", "kt_bundle.py",
+            "kt_lava.py", "kt_bench.py"}
 
 
 def harness_text() -> str:
@@ -21,7 +22,7 @@ def harness_text() -> str:
     kconfig fragment: a change to any of them invalidates every cached
     result."""
     files = sorted(f for f in HARNESS.glob("kt*.py")
-                   if f.name not in SCHEDULING) + \
+                   if f.name not in UNCACHED) + \
         [TOP / "config/common.config"]
     return "".join(f"{f.name}\0{f.read_text()}\0" for f in files)
 

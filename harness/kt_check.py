@@ -146,7 +146,7 @@ def booted_fixtures(run: Run) -> list:
     return out
 
 
-def second(run: Run, builds: list) -> tuple:
+def second_builder_work(run: Run, builds: list) -> tuple:
     """The second builder: its builds, then fixtures from the queue."""
     head, jobs = build_and_boot(run, builds)
     return jobs, booted_fixtures(run)
@@ -167,7 +167,7 @@ def first_builder(run: Run) -> tuple:
                                        if kt_targets.load(n).build == b))
     with concurrent.futures.ThreadPoolExecutor(
             max_workers=1, initializer=second_builder) as side:
-        theirs = side.submit(second, run, others) if others else None
+        theirs = side.submit(second_builder_work, run, others) if others else None
         head, jobs = build_and_boot(run, mine)
         patch_gates(run, run.builds[mine[0]], head)
         booted = booted_fixtures(run)

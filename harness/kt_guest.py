@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kt_cache import cache_key
 from kt_common import (BUILD, BUILD_ENV, TOP, Fail, git, log, require, run,
-                       work)
+                       tool_versions, work)
 from kt_results import KILLED, VMALLOC_LOOPS
 from kt_targets import Target
 
@@ -67,7 +67,8 @@ def nolibc(t: Target, source: str, libs: tuple = ()) -> Path:
         f"arch/{'x86' if t.arch in ('i386', 'x86_64') else t.arch}"
         "/include/uapi")]
     src = TOP / "guest" / source
-    key = cache_key(t.arch, t.cross_compile, libs, trees, src.read_text())
+    key = cache_key(t.arch, t.cross_compile, libs, trees, src.read_text(),
+                    tool_versions(f"{t.cross_compile}gcc"))
     dest = BUILD / "userland" / "nolibc" / f"{src.stem}-{key[:16]}"
     with _fetching:
         if dest.exists():
@@ -117,7 +118,11 @@ def initramfs(t: Target, odir: Path) -> Path:
         shutil.copy(helpers, root / "kt" / "kselftest")
     (root / "kt" / "vmalloc.params").write_text(
         f"{t.vmalloc or VMALLOC_LOOPS}\n")
-    out = odir / "initramfs.cpio"
+    return cpio(root, odir / "initramfs.cpio")
+
+
+def cpio(root: Path, out: Path) -> Path:
+    """out: a newc cpio archive of the files below root."""
     require("find", "cpio")
     files = subprocess.run(["find", "."], cwd=root, capture_output=True,
                            text=True).stdout

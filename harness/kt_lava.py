@@ -78,7 +78,7 @@ def _q(v) -> str:
     return json.dumps(v)
 
 
-def _header(t: Target, device_type: str, name: str, minutes: int) -> str:
+def _header(device_type: str, name: str, minutes: int) -> str:
     return f"""\
 device_type: {device_type}
 job_name: {_q(name)}
@@ -120,7 +120,7 @@ def job_yaml(t: Target, name: str, kernel_url: str, initrd_url: str,
 # every KUnit and test_vmalloc case reported as a LAVA test case.  make
 # check runs it with lava-run; in a lab: lavacli jobs submit lava-job.yaml
 # (with URLs the lab can fetch).
-{_header(t, "qemu", name, minutes)}\
+{_header("qemu", name, minutes)}\
 context:
   arch: {_q(ctx["arch"])}
   no_kvm: true
@@ -158,7 +158,7 @@ def x86_job_yaml(t: Target, name: str, kernel_url: str, initrd_url: str,
 # LAVA job: the bundle on an x86 board (device type x86: TFTP and iPXE),
 # every KUnit and test_vmalloc case reported as a LAVA test case.
 # lavacli jobs submit lava-job-x86.yaml, with URLs the lab can fetch.
-{_header(t, "x86", name, minutes)}\
+{_header("x86", name, minutes)}\
 context:
   extra_kernel_args: {_q(args)}
 actions:

@@ -306,8 +306,8 @@ class Replays(unittest.TestCase):
         with mock.patch.dict(kt_job.os.environ, {"KT_REPLAY": "0"}):
             self.assertFalse(kt_job.replays(kt_targets.load("x86_64")))
 
-    def test_scheduling_modules_exist(self):
-        for name in kt_cache.SCHEDULING:
+    def test_uncached_modules_exist(self):
+        for name in kt_cache.UNCACHED:
             self.assertTrue((kt_cache.HARNESS / name).exists(), name)
 
 
