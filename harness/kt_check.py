@@ -3,8 +3,8 @@ the series), the patch gates, and the fixtures, on both cores.
 
 Two builders, each in a checkout of its own: this thread takes the builds
 the fixtures use, then the patch gates and the fixtures; a second thread
-builds the others meanwhile.  Guests boot one at a time in the
-background while the next tree builds."""
+builds the others meanwhile.  Guests boot two at a time in the
+background while the next trees build."""
 import concurrent.futures
 import threading
 import time
@@ -18,6 +18,7 @@ from kt_common import (FAIL, PASS, RESULTS, SERIES, SKIP, Fail, log, rel,
 from kt_gates import (gate_builds, gate_checkpatch, gate_cocci, gate_docs,
                       gate_header, gate_kunit, gate_lava, gate_maintainers,
                       gate_warnings)
+from kt_guest import GUEST_LANES
 from kt_job import base_job, expected_tests, job
 from kt_report import Checks, summary_row, table
 from kt_results import failed, target_verdict
@@ -249,7 +250,10 @@ def wait_for_guests(run: Run, jobs: list, booted: list) -> list:
 def cmd_check(names: list) -> int:
     t_start = time.time()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    boots = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    # Two guests at a time: once the builds are done (warm, after one
+    # patch changed: within minutes), a second lane halves the wait for
+    # the guests, of which x86_64-debug's alone takes minutes.
+    boots = concurrent.futures.ThreadPoolExecutor(max_workers=GUEST_LANES)
     try:
         run = Run(names, boots)
         jobs, booted = first_builder(run)

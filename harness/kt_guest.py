@@ -186,14 +186,17 @@ def boot(t: Target, image: Path, initrd: Path, console_log: Path,
                      timeout)
 
 
-# One guest at a time, whichever thread starts it: TCG takes a core, and
-# the timeouts assume a guest is not competing with another.
-GUEST = threading.Lock()
+# At most GUEST_LANES guests at a time, whichever thread starts them (make
+# check's boot lanes, its LAVA gate, a fixture's): TCG takes a core per
+# vCPU, and the timeouts assume a guest does not share a core with two
+# others.
+GUEST_LANES = 2
+GUEST = threading.BoundedSemaphore(GUEST_LANES)
 
 
 def run_guest(cmd: list, console_log: Path, timeout: int) -> tuple:
     """Run a guest's command (QEMU, or a script that execs it), its
-    console on stdout, once no other guest runs; return (console lines,
+    console on stdout, once a guest lane is free; return (console lines,
     timed_out)."""
     with GUEST:
         return _run_guest(cmd, console_log, timeout)
