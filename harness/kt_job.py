@@ -1,5 +1,5 @@
 """One job: a target's tree applied, built, booted and judged, written to
-build/results/NAME/.  The guest boots on an executor (one at a time,
+build/results/NAME/.  The guest boots on an executor (a guest lane,
 TCG takes a core), so the caller can build the next tree meanwhile."""
 import hashlib
 import json
