@@ -27,7 +27,7 @@ from pathlib import Path
 
 from kt_common import (HARNESS_GIT, RESULTS, Fail, log, outs, rel, require,
                        say)
-from kt_guest import cpio, kernel_cmdline, nolibc, qemu_options, run_guest
+from kt_guest import GUEST, cpio, kernel_cmdline, nolibc, qemu_options
 from kt_results import VMALLOC_XFAIL
 from kt_kbuild import build
 from kt_targets import Target
@@ -136,15 +136,29 @@ def bench_options(t: Target) -> list:
 
 
 def boot(t: Target, image: Path, initrd: Path, log_file: Path) -> dict:
-    """One boot: {case: median of its counted rounds}."""
-    cmd = [t.qemu[0], *bench_options(t), "-kernel", str(image),
-           "-initrd", str(initrd), "-append",
-           f"{kernel_cmdline(t)} {CMDLINE}".strip()]
-    lines, timed_out = run_guest(cmd, log_file, t.timeout * 4)
+    """One boot: {case: median of its counted rounds}.  The console goes
+    to a file, not a pipe that the host may drain late."""
+    opts = bench_options(t)
+    i = opts.index("-serial") + 1
+    opts[i] = f"file:{log_file}"
+    cmd = [t.qemu[0], *opts, "-kernel", str(image), "-initrd", str(initrd),
+           "-append", f"{kernel_cmdline(t)} {CMDLINE}".strip()]
+    require(t.qemu[0])
+    timeout = t.timeout * 4
+    with GUEST:
+        try:
+            subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            timed_out = True
+    lines = log_file.read_text(errors="replace").split("\n") \
+        if log_file.exists() else []
     if timed_out or not any("KT: done" in l for l in lines):
-        raise Fail(f"bench {log_file.parent.name}: the guest did not finish "
-                   f"(timed out: {timed_out}); last lines:\n"
-                   + "\n".join(lines[-15:]))
+        raise Fail(f"bench {rel(log_file)}: the guest did not finish"
+                   + (f" in {timeout}s" if timed_out else "")
+                   + "; last lines:\n" + "\n".join(lines[-15:]))
     values = parse(lines, rel(log_file))
     if not values:
         raise Fail(f"bench: no figures in {rel(log_file)}")
