@@ -3,8 +3,8 @@ the series), the patch gates, and the fixtures, on both cores.
 
 Two builders, each in a checkout of its own: this thread takes the builds
 the fixtures use, then the patch gates and the fixtures; a second thread
-builds the others meanwhile.  Guests boot one at a time in the
-background while the next tree builds."""
+builds the others meanwhile.  Guests boot two at a time in the
+background while the next trees build."""
 import concurrent.futures
 import threading
 import time
@@ -24,6 +24,7 @@ from kt_results import failed, target_verdict
 from kt_tree import patches_in
 
 
+GUEST_LANES = 2
 # The target whose bundle make check runs as a LAVA job, with lava-run.
 LAVA_TARGET = "x86_64"
 
@@ -244,7 +245,10 @@ def wait_for_guests(run: Run, jobs: list, booted: list) -> list:
 def cmd_check(names: list) -> int:
     t_start = time.time()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    boots = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    # Two guests at a time: once the builds are done (warm, after one
+    # patch changed: within minutes), a second lane halves the wait for
+    # the guests, of which x86_64-debug's alone takes minutes.
+    boots = concurrent.futures.ThreadPoolExecutor(max_workers=GUEST_LANES)
     try:
         run = Run(names, boots)
         jobs, booted = first_builder(run)
