@@ -25,7 +25,6 @@ from kt_results import failed, target_verdict
 from kt_tree import patches_in
 
 
-GUEST_LANES = 2
 # The target whose bundle make check runs as a LAVA job, with lava-run.
 LAVA_TARGET = "x86_64"
 
