@@ -30,11 +30,12 @@ LAVA_ARCH = {"qemu-system-x86_64": "amd64", "qemu-system-i386": "i386",
 # chunks and LAVA searches a window of its buffer: the pattern starts
 # after a newline and ends at one, so half a line ("...new # SK", or a
 # window that starts at "ot ok") never matches, nor does a diagnostic
-# line that quotes a result ("# x: ok 3 foo").
+# line that quotes a result ("# x: ok 3 foo").  (Lines end in "\r\r\n"
+# there: the guest's "\r\n", through the pty LAVA runs QEMU on.)
 KTAP_PATTERN = (r"(?<=\n)[ \t]*(?:\[[ \d.]+\][ \t]*)?"
                 r"(?=(?:ok \d+ [\w.-]+ # )?(?P<result>SKIP|not ok|ok)\b)"
                 r"(?:not ok|ok) \d+ (?P<test_case_id>[\w.-]+)"
-                r"(?=(?: #[^\r\n]*)?\r?\n)")
+                r"(?=(?: #[^\r\n]*)?\r*\n)")
 FIXUP = {"ok": PASS, "not ok": FAIL, "SKIP": SKIP}
 MONITOR_START = "KTAP version 1"
 MONITOR_END = "KT: done"

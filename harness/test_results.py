@@ -250,6 +250,10 @@ class Lava(unittest.TestCase):
             self.assertEqual(self.matches(text), [], text)
         self.assertEqual(self.matches("\n    ok 1 p4d_alloc # SKIP\n"),
                          [("p4d_alloc", "skip")])
+        # (as LAVA reads it: through a pty, "\r\n" is "\r\r\n")
+        self.assertEqual(self.matches("\r\r\n[ 0.7]     ok 3 p4d_folded\r\r\n"
+                                      "[ 0.8]     not ok 4 pud_new\r\r\n"),
+                         [("p4d_folded", "pass"), ("pud_new", "fail")])
 
     def test_lava_names(self):
         self.assertEqual(kt_lava.case_id("Fix-Size.test"), "fix_size_test")
