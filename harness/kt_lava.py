@@ -17,8 +17,8 @@ from kt_common import DEBIAN_PYTHON, FAIL, PASS, SKIP, Fail, log, require, run
 from kt_guest import GUEST, debian_package, kernel_cmdline, qemu_options
 from kt_targets import Target
 
-# LAVA's name for the QEMU of each kernel architecture (qemu.jinja2's
-# "arch"), and for ppc64le's and arm32's QEMU binary.
+# The "arch" of LAVA's qemu device type (qemu.jinja2) that runs each QEMU
+# binary a target may use.
 LAVA_ARCH = {"qemu-system-x86_64": "amd64", "qemu-system-i386": "i386",
              "qemu-system-ppc64": "ppc64", "qemu-system-ppc": "ppc",
              "qemu-system-arm": "arm", "qemu-system-aarch64": "arm64"}
