@@ -139,8 +139,9 @@ TARGETS=ppc64le-powernv.
 """
 HW = """\
 This kernel is built from {defconfig} (the hw profile) with the
-test fragment: the drivers a real machine needs, the KUnit suites built
-in, test_vmalloc as a module.
+test fragment: the drivers a real machine needs built in, the KUnit suites
+built in, test_vmalloc as a module.  The defconfig's other modules are
+left out (mod2noconfig): the initramfs loads none but test_vmalloc.
 """
 
 X86 = """\

@@ -55,11 +55,14 @@ class Run:
     def guarded(self, what: str, fn: Callable, *args) -> object:
         """fn(*args); a Fail (a missing tool, a tree that does not build)
         is a FAIL line of its own, and the run goes on."""
+        s = time.time()
         try:
             return fn(*args)
         except Fail as e:
             self.record(what, FAIL, str(e))
             return None
+        finally:
+            log(f"check: {what} took {time.time() - s:.0f}s")
 
     def stage_done(self, what: str, since: float) -> None:
         log(f"check: {what} took {time.time() - since:.0f}s")
@@ -81,13 +84,15 @@ def build_and_boot(run: Run, group: list) -> tuple:
                            run.patches, run.record)
         if head is None:
             continue
-        run.guarded(f"{b}: W=1 + sparse", gate_warnings, t, head, run.record)
+        # (the jobs first: the build at head is still in place, and their
+        # guests start while the warnings gate recompiles)
         for n in run.names:
             tn = kt_targets.load(n)
             if tn.build == b:
                 jobs.append((n, base_job(n, tn, run.boots),
                              job(n, tn, run.patches, run.boots,
                                  replay=True)))
+        run.guarded(f"{b}: W=1 + sparse", gate_warnings, t, head, run.record)
     run.stage_done(f"builds of every patch on {' '.join(group)}", s)
     return head, jobs
 
@@ -171,8 +176,10 @@ def first_builder(run: Run) -> tuple:
         theirs = side.submit(second_builder_work, run, others) if others else None
         head, jobs = build_and_boot(run, mine)
         patch_gates(run, run.builds[mine[0]], head)
-        booted = booted_fixtures(run)
+        # (the gated fixtures need this builder's trees; the second builder
+        # takes booted fixtures meanwhile)
         gated_fixtures(run)
+        booted = booted_fixtures(run)
         if theirs:
             s = time.time()
             log("check: waiting for the second builder")

@@ -185,14 +185,25 @@ def gate_checkpatch(patches: list, record: Record) -> None:
     allow = [l.split(" | ", 1) for l in
              (TOP / "tests" / "checkpatch.allow").read_text().splitlines()
              if " | " in l and not l.startswith("#")]
+    # (a patch's findings hold while it and checkpatch's files do:
+    # touching one patch checks one)
+    cache = Cache("checkpatch")
+    tools = [git("rev-parse", f"HEAD:scripts/{f}", cwd=work()) for f in
+             ("checkpatch.pl", "spelling.txt", "const_structs.checkpatch",
+              "spdxcheck.py")] + [tool_versions("perl")]
     for p in patches:
-        # (Debian's python3 first: spdxcheck.py needs its python3-ply.)
-        _, out = run(["perl", str(work() / "scripts/checkpatch.pl"),
-                      "--strict", "--terse", "--no-summary", str(p)],
-                     cwd=work(), check=False,
-                     env={"PATH": "/usr/bin:" + os.environ["PATH"]})
+        key = cache_key(p.read_text(), tools)
+        found = cache.get(key)
+        if found is None:
+            # (Debian's python3 first: spdxcheck.py needs its python3-ply.)
+            _, out = run(["perl", str(work() / "scripts/checkpatch.pl"),
+                          "--strict", "--terse", "--no-summary", str(p)],
+                         cwd=work(), check=False,
+                         env={"PATH": "/usr/bin:" + os.environ["PATH"]})
+            found = [l.split(": ", 1)[1] for l in out.splitlines()
+                     if ": " in l]
+            cache.put(key, found)
         subj = mail_subject(p.read_text())
-        found = [l.split(": ", 1)[1] for l in out.splitlines() if ": " in l]
         new = [f for f in found if not any(
             subj.startswith(a) and f.startswith(b) for a, b in allow)]
         note = f" ({len(found) - len(new)} allowed, see " \

@@ -26,6 +26,14 @@ def busybox(t: Target) -> Path:
     return debian_package("busybox-static", arch) / "bin" / "busybox"
 
 
+def debian_arch(t: Target) -> str:
+    """The Debian architecture of t's userland: the one its busybox is
+    from (the host's, for the host's busybox)."""
+    if t.busybox and not t.busybox.startswith("/"):
+        return t.busybox
+    return run(["dpkg", "--print-architecture"])[1].strip()
+
+
 def debian_package(pkg: str, arch: str) -> Path:
     """Debian's package pkg for arch, downloaded with a private apt state
     (the host's dpkg architectures are left alone) and extracted (not
@@ -97,7 +105,8 @@ def initramfs_root(odir: Path) -> Path:
 
 
 def initramfs(t: Target, odir: Path) -> Path:
-    """A cpio with busybox, the modules, the selftest and guest/init."""
+    """A cpio with busybox, bash and our modprobe (or a nolibc /init), the
+    modules, the selftest and guest/init."""
     root = initramfs_root(odir)
     shutil.rmtree(root, ignore_errors=True)
     (root / "bin").mkdir(parents=True)
@@ -105,6 +114,13 @@ def initramfs(t: Target, odir: Path) -> Path:
     if t.busybox:
         shutil.copy(busybox(t), root / "bin" / "busybox")
         shutil.copy(TOP / "guest" / "init", root / "init")
+        # test_vmalloc.sh run as run_vmtests.sh runs it, by bash, which
+        # finds our modprobe: busybox's shell would run its own applet,
+        # which loads the module twice (see guest/modprobe.c)
+        shutil.copy(debian_package("bash-static", debian_arch(t)) / "bin" /
+                    "bash-static", root / "bin" / "bash")
+        (root / "sbin").mkdir()
+        shutil.copy(nolibc(t, "modprobe.c"), root / "sbin" / "modprobe")
     else:
         shutil.copy(nolibc(t, "init-nolibc.c", ("-lgcc",)), root / "init")
     shutil.copytree(odir / "mods" / "lib", root / "lib",

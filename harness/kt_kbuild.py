@@ -8,7 +8,9 @@ from pathlib import Path
 import kt_kunit
 from kt_common import (BUILD_ENV, HEADERS, JOBS, TOP, Fail, git, outs,
                        require, run, work)
+from kt_cache import cache_key
 from kt_targets import Target
+from kt_targets import key as target_key
 
 
 def make_args(t: Target, odir: Path) -> list:
@@ -58,7 +60,8 @@ def kconfig(t: Target, odir: Path, logf: Path) -> None:
     once the tree has them."""
     # (the base config's name heads the text: a build dir is made again
     # when it changes, too)
-    frag = f"# {t.defconfig}\n" + \
+    frag = f"# {t.defconfig}" + \
+        (" mod2noconfig\n" if t.defconfig != "tinyconfig" else "\n") + \
         (TOP / "config" / "common.config").read_text() + t.kconfig
     fragf, config = odir / "kt.fragment", odir / ".config"
     if fragf.exists() and fragf.read_text() == frag and config.exists() \
@@ -67,6 +70,11 @@ def kconfig(t: Target, odir: Path, logf: Path) -> None:
     odir.mkdir(parents=True, exist_ok=True)
     fragf.write_text("")                    # invalid until the end
     run(make_args(t, odir) + [t.defconfig], env=BUILD_ENV, logf=logf)
+    if t.defconfig != "tinyconfig":
+        # The guest loads no module but the test's (the fragment makes it
+        # =m again): a defconfig's hundreds of modules would only cost
+        # build time.  Its built-in drivers, what a board needs, stay.
+        run(make_args(t, odir) + ["mod2noconfig"], env=BUILD_ENV, logf=logf)
     frag_tmp = odir / "kt.fragment.in"
     frag_tmp.write_text(frag)
     run([str(work() / "scripts/kconfig/merge_config.sh"), "-m", "-O",
@@ -110,24 +118,33 @@ CODE_OBJS = ["mm/vmalloc.o", "mm/memory.o"]
 
 def objs_at(t: Target, rev: str, odir: Path, logf: Path) -> Path:
     """CODE_OBJS as the tree at rev compiles them, kept aside: a copy made
-    right after rev was built, or a build of just these objects."""
-    dest = outs() / f"{t.build}-before"
+    right after rev was built (in this run or an earlier one), or a build
+    of just these objects."""
     sha = git("rev-parse", rev, cwd=work())
-    tag = dest / "commit"
-    if not (tag.exists() and tag.read_text() == sha):
+    dest = kept_objs(t, sha)
+    if not (dest / "complete").exists():
         git("checkout", "-q", "-f", "--detach", sha, cwd=work())
         run(make_args(t, odir) + CODE_OBJS, env=BUILD_ENV, logf=logf)
         keep_objs(t, sha, odir)
     return dest
 
 
+def kept_objs(t: Target, sha: str) -> Path:
+    """Where CODE_OBJS of commit sha, built for target t, are kept: one
+    folder per commit and settings, so that touching patch 9 finds patch
+    8's objects from the run before instead of checking patch 8 out (which
+    changes the kconfig and rebuilds the tree twice)."""
+    return outs() / f"{t.build}-objs" / cache_key(sha, target_key(t))
+
+
 def keep_objs(t: Target, sha: str, odir: Path) -> None:
     """Copy CODE_OBJS of the tree at sha, just built in odir, aside."""
-    dest = outs() / f"{t.build}-before"
+    dest = kept_objs(t, sha)
+    (dest / "complete").unlink(missing_ok=True)
     for o in CODE_OBJS:
         (dest / o).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(odir / o, dest / o)
-    (dest / "commit").write_text(sha)
+    (dest / "complete").write_text(sha)
 
 
 def touched_objs(head: str, odir: Path, since: str = "base") -> list:

@@ -27,8 +27,9 @@ qemu = ["qemu-system-x86_64", "-machine", "pc", "-cpu", "qemu64",
 cmdline = "earlyprintk=serial,ttyS0,115200 debug_pagealloc=on"
 # (30 loops instead of 1000; most of the time is full_fit_alloc_test's
 # and long_busy_list_alloc_test's, which fill vmalloc space first whatever
-# the count: with KASAN_VMALLOC and DEBUG_PAGEALLOC, 3 to 8 minutes under
-# TCG, twice, as busybox's modprobe loads the module twice)
+# the count: with KASAN_VMALLOC and DEBUG_PAGEALLOC, 1 to 2 minutes under
+# TCG on an idle host, and ten times that when both host cores are busy
+# and the two vCPUs wait for each other's locks)
 vmalloc = "test_loop_count=30 test_repeat_count=1 nr_threads=2"
 timeout = 1500
 expect = [r"KT: la57 0", r"KT: cpus 2",
