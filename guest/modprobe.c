@@ -6,14 +6,19 @@
  * fails, and test_vmalloc's init always fails (-EAGAIN, so that it
  * unloads), so under busybox every test ran twice.
  *
- *   modprobe [-q] [-n] [-v] NAME [PARAM...]    load NAME with the params
- *   modprobe [-q] -r NAME                      remove NAME
+ *   modprobe [-q] [-n] [-v] [--] NAME [PARAM...]   load NAME with PARAMs
+ *   modprobe [-q] [-n] -r [--] NAME                remove NAME
  *
- * Exit status 0 on success, 1 on failure, with kmod's message unless -q.
+ * (the kernel's request_module() runs "modprobe -q -- NAME").  Exit
+ * status 0 on success, 1 on failure, with a message on stderr unless -q
+ * (errors as nolibc's strerror() gives them: "errno=11").  Only what the
+ * test initramfs holds is handled: uncompressed modules listed in
+ * modules.dep; a built-in module is "not found"; -v prints nothing more.
  */
 static char dep[1 << 18];
 
-static void read_file(const char *path, char *buf, int size)
+/* The file at path in buf, NUL-terminated: 0, or -1 if it does not fit. */
+static int read_file(const char *path, char *buf, int size)
 {
 	int fd = open(path, O_RDONLY), n = 0, got;
 
@@ -23,9 +28,17 @@ static void read_file(const char *path, char *buf, int size)
 	buf[n] = 0;
 	if (fd >= 0)
 		close(fd);
+	return n == size - 1 ? -1 : 0;
 }
 
-/* Do a module's file name (a path ending in NAME.ko) and name match? */
+/* Module names match with '-' and '_' alike, as kmod's do. */
+static int same_char(char a, char b)
+{
+	return a == b || (a == '-' && b == '_') || (a == '_' && b == '-');
+}
+
+/* Does the module file path[0..len) (a path ending in NAME.ko) hold the
+ * module name? */
 static int is_module(const char *path, int len, const char *name)
 {
 	const char *base = path + len;
@@ -33,13 +46,9 @@ static int is_module(const char *path, int len, const char *name)
 
 	while (base > path && base[-1] != '/')
 		base--;
-	for (i = 0; name[i]; i++) {
-		char a = base + i < path + len ? base[i] : 0;
-
-		if (a != name[i] && !(a == '-' && name[i] == '_') &&
-		    !(a == '_' && name[i] == '-'))
+	for (i = 0; name[i]; i++)
+		if (base + i >= path + len || !same_char(base[i], name[i]))
 			return 0;
-	}
 	return path + len - (base + i) == 3 && !strncmp(base + i, ".ko", 3);
 }
 
@@ -49,9 +58,9 @@ static int load(const char *dir, const char *path, int len,
 	static char file[512];
 	int fd, rc;
 
-	strlcpy(file, dir, sizeof(file));
-	if (strlen(file) + len + 1 >= sizeof(file))
+	if (strlen(dir) + len >= sizeof(file))
 		return -ENAMETOOLONG;
+	strlcpy(file, dir, sizeof(file));
 	strncat(file, path, len);
 	fd = open(file, O_RDONLY);
 	if (fd < 0)
@@ -61,15 +70,26 @@ static int load(const char *dir, const char *path, int len,
 	return rc == -EEXIST ? 0 : rc;
 }
 
+static int fail(int quiet, const char *what, const char *name, int rc)
+{
+	if (!quiet)
+		fprintf(stderr, "modprobe: ERROR: %s '%s': %s\n", what, name,
+			strerror(-rc));
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
-	static char dir[256], params[1024];
+	static char dir[256], depfile[300], params[1024], name[256];
 	int quiet = 0, dry = 0, remove = 0, i = 1, rc = 0;
-	const char *name;
 	struct utsname u;
 	char *l, *colon, *nl, *d;
 
-	for (; i < argc && argv[i][0] == '-'; i++)
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
 		for (d = argv[i] + 1; *d; d++) {
 			if (*d == 'q')
 				quiet = 1;
@@ -78,39 +98,44 @@ int main(int argc, char **argv)
 			else if (*d == 'r')
 				remove = 1;
 			else if (*d != 'v') {
-				printf("modprobe: unknown option -%c\n", *d);
+				fprintf(stderr, "modprobe: unknown option %s\n",
+					argv[i]);
 				return 1;
 			}
 		}
+	}
 	if (i >= argc) {
-		printf("usage: modprobe [-qnv] [-r] NAME [PARAM...]\n");
+		fprintf(stderr, "usage: modprobe [-qnv] [-r] [--] NAME "
+			"[PARAM...]\n");
 		return 1;
 	}
-	name = argv[i++];
-	for (; i < argc; i++) {
-		strlcat(params, argv[i], sizeof(params));
-		if (i + 1 < argc)
-			strlcat(params, " ", sizeof(params));
-	}
+	if (strlcpy(name, argv[i++], sizeof(name)) >= sizeof(name))
+		return fail(quiet, "name too long", "", -ENAMETOOLONG);
+	for (; i < argc; i++)
+		if (strlcat(params, argv[i], sizeof(params)) >= sizeof(params) ||
+		    (i + 1 < argc &&
+		     strlcat(params, " ", sizeof(params)) >= sizeof(params)))
+			return fail(quiet, "parameters too long for", name,
+				    -E2BIG);
 	if (remove) {
-		rc = dry ? 0 : my_syscall2(__NR_delete_module, name, O_NONBLOCK);
-		if (rc && !quiet)
-			printf("modprobe: FATAL: Module %s: %s\n", name,
-			       strerror(-rc));
-		return !!rc;
+		/* the kernel knows the module by its name with '_' */
+		for (d = name; *d; d++)
+			if (*d == '-')
+				*d = '_';
+		rc = dry ? 0 : my_syscall2(__NR_delete_module, name,
+					   O_NONBLOCK);
+		return rc ? fail(quiet, "could not remove", name, rc) : 0;
 	}
 
 	uname(&u);
 	strlcpy(dir, "/lib/modules/", sizeof(dir));
 	strlcat(dir, u.release, sizeof(dir));
 	strlcat(dir, "/", sizeof(dir));
-	{
-		static char depfile[300];
-
-		strlcpy(depfile, dir, sizeof(depfile));
-		strlcat(depfile, "modules.dep", sizeof(depfile));
-		read_file(depfile, dep, sizeof(dep));
-	}
+	strlcpy(depfile, dir, sizeof(depfile));
+	strlcat(depfile, "modules.dep", sizeof(depfile));
+	if (read_file(depfile, dep, sizeof(dep)))
+		return fail(quiet, "modules.dep too big, looking for", name,
+			    -EFBIG);
 	for (l = dep; *l; l = nl ? nl + 1 : l + strlen(l)) {
 		nl = strchr(l, '\n');
 		if (nl)
@@ -133,13 +158,7 @@ int main(int argc, char **argv)
 		}
 		if (!rc)
 			rc = load(dir, l, colon - l, params);
-		if (rc && !quiet)
-			printf("modprobe: ERROR: could not insert '%s': %s\n",
-			       name, strerror(-rc));
-		return !!rc;
+		return rc ? fail(quiet, "could not insert", name, rc) : 0;
 	}
-	if (!quiet)
-		printf("modprobe: FATAL: Module %s not found in directory %s\n",
-		       name, dir);
-	return 1;
+	return fail(quiet, "module not found in modules.dep:", name, -ENOENT);
 }

@@ -90,7 +90,7 @@ def nolibc(t: Target, source: str, libs: tuple = ()) -> Path:
         # (ARCH=i386 with the host gcc: the kernel passes -m32 itself)
         m32 = ["-m32"] if t.arch == "i386" and not t.cross_compile else []
         run([f"{t.cross_compile}gcc", *m32, "-static", "-nostdlib", "-Os",
-             "-fno-stack-protector", "-include",
+             "-Wall", "-Werror", "-fno-stack-protector", "-include",
              str(work() / "tools/include/nolibc/nolibc.h"),
              "-I", str(hdrs / "usr/include"), "-o", str(tmp), str(src),
              *libs])

@@ -405,10 +405,20 @@ class Bench(unittest.TestCase):
 
     def test_a_boot_counts_its_least_round(self):
         # (a purge that lands in round 3 adds to it: round 2 is the cost)
-        self.assertEqual(kt_bench.least(kt_bench.parse(self.LINES), "x"), {
-            "fix_size_alloc_test": 500, kt_bench.PAGEFAULT: 2000.0})
+        self.assertEqual(kt_bench.least(kt_bench.parse(self.LINES), "x", 2),
+                         {"fix_size_alloc_test": 500,
+                          kt_bench.PAGEFAULT: 2000.0})
         with self.assertRaisesRegex(Fail, "no figures in x"):
             kt_bench.least({}, "x")
+        # (a round without its figure: the least of the others is biased)
+        with self.assertRaisesRegex(Fail, "fix_size_alloc_test: not 3 "):
+            kt_bench.least({"fix_size_alloc_test": [1, 2]}, "x", 3)
+
+    def test_the_whole_load_is_a_figure(self):
+        self.assertEqual(kt_bench.parse([
+            "KT-BENCH: round 1", "KT-BENCH: round 1 test_vmalloc -11 usec 9",
+            "KT-BENCH: round 2", "KT-BENCH: round 2 test_vmalloc -11 usec 7"]),
+            {kt_bench.LOAD: [7]})
 
     def test_interval(self):
         same = [100, 101, 99, 100, 100]
@@ -424,7 +434,7 @@ class Bench(unittest.TestCase):
         with self.assertRaisesRegex(Fail, "round 1: loading test_vmalloc "
                                     "returned -2, not -EAGAIN"):
             kt_bench.parse(["KT-BENCH: round 1",
-                            "KT-BENCH: round 1 test_vmalloc -2"])
+                            "KT-BENCH: round 1 test_vmalloc -2 usec 5"])
         with self.assertRaisesRegex(Fail, "vm_map_ram_test failed in round"):
             kt_bench.parse(["KT-BENCH: round 2", "Summary: vm_map_ram_test "
                             "passed: 2 failed: 1 repeat: 3 loops: 9 avg: 9 "
