@@ -405,14 +405,25 @@ class Bench(unittest.TestCase):
 
     def test_a_boot_counts_its_least_round(self):
         # (a purge that lands in round 3 adds to it: round 2 is the cost)
-        self.assertEqual(kt_bench.least(kt_bench.parse(self.LINES), "x", 2),
+        self.assertEqual(kt_bench.per_boot(kt_bench.parse(self.LINES), "x",
+                                           set(), 2),
                          {"fix_size_alloc_test": 500,
                           kt_bench.PAGEFAULT: 2000.0})
+        # (a case whose sizes are drawn at random: the mean of its rounds)
+        self.assertEqual(kt_bench.per_boot(
+            {"random_size_alloc_test": [500, 520]}, "x",
+            {"random_size_alloc_test"}, 2), {"random_size_alloc_test": 510})
         with self.assertRaisesRegex(Fail, "no figures in x"):
-            kt_bench.least({}, "x")
+            kt_bench.per_boot({}, "x", set())
         # (a round without its figure: the least of the others is biased)
         with self.assertRaisesRegex(Fail, "fix_size_alloc_test: not 3 "):
-            kt_bench.least({"fix_size_alloc_test": [1, 2]}, "x", 3)
+            kt_bench.per_boot({"fix_size_alloc_test": [1, 2]}, "x", set(), 3)
+
+    def test_drawn_cases_come_from_the_source(self):
+        text = (TREE / "lib/test_vmalloc.c").read_text()
+        self.assertEqual(kt_bench.drawn_cases(text), {
+            "random_size_align_alloc_test", "random_size_alloc_test",
+            "pcpu_alloc_test"})
 
     def test_the_whole_load_is_a_figure(self):
         self.assertEqual(kt_bench.parse([
