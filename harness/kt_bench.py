@@ -13,7 +13,8 @@ kernel's own background work (a purge of lazily freed areas, RCU
 callbacks, the random pool's reseeding) lands: QEMU delivers timer
 interrupts at points that depend on the host.  That work only ever adds
 instructions to a round, so each boot counts the least of its rounds
-(the first is a warm-up); each kernel boots several times, alternating
+(the first is a warm-up), or their mean for the cases whose sizes are
+drawn at random, whose work differs from round to round; each kernel boots several times, alternating
 base, series and base again (the A/A arm: the same image, booted apart,
 must come out alike), and each figure is the ratio of the medians over the
 boots with a bootstrap interval.  Not cached: every run measures."""
@@ -122,11 +123,13 @@ def parse(lines: list, where: str = "the console") -> dict:
 
 # QEMU machines that hand the guest no random seed: QEMU 7.1's "pc"
 # passes one in the boot protocol's setup_data, arm's "virt" in the device
-# tree.  Without it, and under -icount, two boots of the same kernel run
-# the same instructions: the same figures, to the microsecond.
+# tree.  Without it, and under -icount, the first rounds of two boots of
+# the same kernel ran the same instructions; later rounds drift apart (see
+# per_boot()).
 DETERMINISTIC = {"pc": "pc-i440fx-7.0", "virt": "virt,dtb-randomness=off"}
 # Machines whose seed (the device tree's rng-seed) comes from QEMU's random
-# numbers, which -seed fixes: no device of theirs draws from the host.
+# numbers, which -seed fixes.  (Not yet measured here: the A/A arm of a
+# ppc64le run says whether anything else varies.)
 SEEDED = {"pseries", "powernv9"}
 
 
