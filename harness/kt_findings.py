@@ -29,6 +29,13 @@ def parse(text: str, pattern: re.Pattern, fmt: Callable) -> dict:
     return found
 
 
+def written_since(logf: Path, start: int) -> str:
+    """What was appended to logf after its first start bytes."""
+    with open(logf, "rb") as f:
+        f.seek(start)
+        return f.read().decode(errors="replace")
+
+
 def compare(base: dict, series: dict) -> list:
     """[(finding, how many more than in base, where the last one is)]:
     findings are compared without line numbers, which move."""
@@ -67,8 +74,9 @@ def collect(t: Target, head: str, slug: str, extra: list,
     """{"base": findings, "series": findings} of make with extra arguments
     (W=1 C=2, or coccicheck as the checker) on objs, in the base and at
     head.  Kept while the sources (the objects', any header the series
-    changes, scripts/) and the command hold.  With each, every object is
-    made and kept on its own: touching one file checks one."""
+    changes, scripts/), the build's .config and the command hold.  With
+    each, every object is made and kept on its own: touching one file
+    checks one."""
     name = t.build
     dirs = {"base": outs() / f"{name}-base", "series": outs() / name}
     found: dict = {"base": {}, "series": {}}
@@ -88,17 +96,22 @@ def collect(t: Target, head: str, slug: str, extra: list,
             # reports, to /dev/null.)
             args = [a for a in make_args(t, d) if a != "-s"] + extra + group
             key = cache_key(args, target_key(t), headers, scripts,
+                            (d / ".config").read_text()
+                            if (d / ".config").exists() else "",
                             git("rev-parse", f"{rev}:scripts", cwd=work()),
                             [git("rev-parse", f"{rev}:{o[:-2]}.c", cwd=work())
                              for o in group])
             if cache.get(key) is None:
                 for o in group:     # compile them again: warnings show
                     (d / o).unlink(missing_ok=True)
+                # (the log is appended to: this group's findings are what
+                # this make wrote)
+                start = logf.stat().st_size if logf.exists() else 0
                 rc, _ = run(args, env=BUILD_ENV, logf=logf, check=False)
                 if rc:
                     raise MakeFailed(label, logf)
-                cache.put(key, parse(logf.read_text(errors="replace"),
-                                     pattern, fmt))
+                cache.put(key, parse(written_since(logf, start), pattern,
+                                     fmt))
             for k, where in cache.get(key).items():
                 found[label].setdefault(k, []).extend(map(tuple, where))
     git("checkout", "-q", "-f", "--detach", head, cwd=work())

@@ -1,7 +1,9 @@
 """make selftest: the findings parsers and the new-against-base
 comparison that every findings gate uses."""
 import re
+import tempfile
 import unittest
+from pathlib import Path
 
 import kt_findings
 from kt_common import work
@@ -45,6 +47,21 @@ class Parse(unittest.TestCase):
         self.assertEqual(sorted(found), [
             "mm/memory.c: WARNING: pmd_alloc() on init_mm: nothing records "
             "the change", "mm/vmalloc.c: preceding lock on line N"])
+
+
+class AppendedLog(unittest.TestCase):
+    def test_each_make_counts_only_what_it_wrote(self):
+        # (run() appends to a log: with each, the second object's findings
+        # must not take in the first's)
+        with tempfile.TemporaryDirectory() as d:
+            logf = Path(d) / "log"
+            logf.write_text(W1)
+            start = logf.stat().st_size
+            with open(logf, "a") as f:
+                f.write(W1)
+            found = kt_findings.parse(kt_findings.written_since(logf, start),
+                                      kt_findings.WARNING, warning_key)
+        self.assertEqual(sum(map(len, found.values())), 4)
 
 
 class New(unittest.TestCase):
