@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from kt_cache import Cache, cache_key
-from kt_common import BUILD_ENV, RESULTS, git, outs, run, work
+from kt_common import BUILD_ENV, RESULTS, Fail, git, outs, rel, run, work
 from kt_kbuild import make_args, touched_objs
 from kt_targets import Target
 from kt_targets import key as target_key
@@ -69,13 +69,13 @@ class MakeFailed(Exception):
 
 
 def collect(t: Target, head: str, slug: str, extra: list,
-            pattern: re.Pattern, fmt: Callable, objs: list,
-            each: bool) -> dict:
+            pattern: re.Pattern, fmt: Callable, objs: list) -> dict:
     """{"base": findings, "series": findings} of make with extra arguments
-    (W=1 C=2, or coccicheck as the checker) on objs, in the base and at
-    head.  Kept while the sources (the objects', any header the series
-    changes, scripts/), the build's .config and the command hold.  With
-    each, every object is made and kept on its own: touching one file
+    (W=1 C=1, or coccicheck as the checker) on objs, in the base and at
+    head.  Each object is compiled again on its own (C=1 checks what is
+    compiled: the object, not every file the prepare step visits), and its
+    findings kept while its source, any header the series changes,
+    scripts/, the build's .config and the command hold: touching one file
     checks one."""
     name = t.build
     dirs = {"base": outs() / f"{name}-base", "series": outs() / name}
@@ -89,33 +89,44 @@ def collect(t: Target, head: str, slug: str, extra: list,
         git("checkout", "-q", "-f", "--detach", rev, cwd=work())
         have = [o for o in objs if (work() / (o[:-2] + ".c")).exists()]
         headers = git("diff", "base", rev, "--", "*.h", cwd=work())
+        config = (d / ".config").read_text() \
+            if (d / ".config").exists() else ""
         logf = RESULTS / f"{name}-{slug}-{label}.log"
         logf.unlink(missing_ok=True)
-        for group in ([[o] for o in have] if each else [have] * bool(have)):
+        for o in have:
             # (make -s would send the checker's stdout, coccicheck's
             # reports, to /dev/null.)
-            args = [a for a in make_args(t, d) if a != "-s"] + extra + group
-            key = cache_key(args, target_key(t), headers, scripts,
-                            (d / ".config").read_text()
-                            if (d / ".config").exists() else "",
+            args = [a for a in make_args(t, d) if a != "-s"] + extra + [o]
+            key = cache_key(args, target_key(t), headers, scripts, config,
                             git("rev-parse", f"{rev}:scripts", cwd=work()),
-                            [git("rev-parse", f"{rev}:{o[:-2]}.c", cwd=work())
-                             for o in group])
+                            git("rev-parse", f"{rev}:{o[:-2]}.c",
+                                cwd=work()))
             if cache.get(key) is None:
-                for o in group:     # compile them again: warnings show
-                    (d / o).unlink(missing_ok=True)
-                # (the log is appended to: this group's findings are what
-                # this make wrote)
+                (d / o).unlink(missing_ok=True)  # compiled again: warnings
                 start = logf.stat().st_size if logf.exists() else 0
                 rc, _ = run(args, env=BUILD_ENV, logf=logf, check=False)
                 if rc:
                     raise MakeFailed(label, logf)
-                cache.put(key, parse(written_since(logf, start), pattern,
-                                     fmt))
+                cache.put(key, parse(own_output(written_since(logf, start),
+                                                o, logf), pattern, fmt))
             for k, where in cache.get(key).items():
                 found[label].setdefault(k, []).extend(map(tuple, where))
     git("checkout", "-q", "-f", "--detach", head, cwd=work())
     return found
+
+
+def own_output(text: str, obj: str, logf: Path) -> str:
+    """What make printed from the compile of obj on.  What comes before is
+    the prepare step's (arm64's vDSO, compiled again with W=1's flags by
+    the first make): counted with the object that happened to come first,
+    it would be "new" wherever that object's findings are not cached."""
+    m = None
+    for m in re.finditer(rf"^  CC      {re.escape(obj)}$", text, re.M):
+        pass
+    if m is None:
+        raise Fail(f"{rel(logf)}: no 'CC {obj}' line: cannot tell its "
+                   "findings from the prepare step's")
+    return text[m.start():]
 
 
 def touched_at(t: Target, head: str, since: str = "base") -> list:

@@ -225,7 +225,7 @@ def gate_checkpatch(patches: list, record: Record) -> None:
 
 def gate_new_findings(t: Target, head: str, record: Record, what: str,
                       extra: list, pattern: re.Pattern, fmt: Callable,
-                      since: str = "base", each: bool = False) -> None:
+                      since: str = "base") -> None:
     """make with extra arguments on the objects the series (or the
     patches since a commit) touches, in base and at head: fail on
     findings the base does not have, naming the patch of each."""
@@ -241,8 +241,7 @@ def gate_new_findings(t: Target, head: str, record: Record, what: str,
     s = time.time()
     slug = re.sub(r"\W+", "-", what.split(" (")[0]).strip("-").lower()
     try:
-        found = kt_findings.collect(t, head, slug, extra, pattern, fmt, objs,
-                                    each)
+        found = kt_findings.collect(t, head, slug, extra, pattern, fmt, objs)
     except kt_findings.MakeFailed as e:
         label, logf = e.args
         record(f"{t.build}: {what} build of {label}", FAIL,
@@ -257,13 +256,13 @@ def gate_new_findings(t: Target, head: str, record: Record, what: str,
 
 
 def gate_warnings(t: Target, head: str, record: Record) -> None:
-    """W=1 + sparse (C=2) on what the series touches: nothing new.  Each
+    """W=1 + sparse on what the series touches: nothing new.  Each
     object is made and kept on its own: a patch that touches only the
     KUnit suite checks that object again, not mm/memory.o and
     mm/vmalloc.o (sparse on a KASAN build's memory.c takes a minute)."""
-    gate_new_findings(t, head, record, "W=1 + sparse", ["W=1", "C=2"],
+    gate_new_findings(t, head, record, "W=1 + sparse", ["W=1", "C=1"],
                       WARNING, lambda f, m: f"{f}: {m.group(3)}: "
-                      f"{m.group(4)}", each=True)
+                      f"{m.group(4)}")
 
 
 def gate_cocci(t: Target, head: str, record: Record, since: str = "base",
@@ -274,9 +273,9 @@ def gate_cocci(t: Target, head: str, record: Record, since: str = "base",
         return f"{f}: {re.sub(r'[0-9]+', 'N', m.group(3))}"
     gate_new_findings(t, head, record, "coccicheck MODE=report"
                       + (f" COCCI={Path(cocci).name}" if cocci else ""),
-                      ["C=2", f"CHECK={work()}/scripts/coccicheck",
+                      ["C=1", f"CHECK={work()}/scripts/coccicheck",
                        "MODE=report"] + ([f"COCCI={cocci}"] if cocci else []),
-                      COCCI, key, since, each=True)
+                      COCCI, key, since)
 
 
 # ------------------------------------------------------------------ docs

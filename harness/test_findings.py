@@ -64,6 +64,25 @@ class AppendedLog(unittest.TestCase):
         self.assertEqual(sum(map(len, found.values())), 4)
 
 
+class OwnOutput(unittest.TestCase):
+    LOG = """\
+  CC      arch/arm64/kernel/vdso/vgetrandom.o
+  CHECK   arch/arm64/kernel/vdso/vgetrandom.c
+arch/arm64/kernel/vdso/vgetrandom.c:5:27: warning: symbol '__kernel_getrandom' was not declared. Should it be static?
+""" + W1
+
+    def test_the_prepare_steps_findings_are_not_the_objects(self):
+        own = kt_findings.own_output(self.LOG, "mm/vmalloc.o", Path("log"))
+        found = kt_findings.parse(own, kt_findings.WARNING, warning_key)
+        self.assertEqual(sum(map(len, found.values())), 4)
+        self.assertFalse([k for k in found if "vdso" in k])
+
+    def test_no_compile_of_the_object_fails(self):
+        from kt_common import Fail
+        with self.assertRaises(Fail):
+            kt_findings.own_output(self.LOG, "mm/memory.o", Path("log"))
+
+
 class New(unittest.TestCase):
     base = {"a": [("f.c", "1")], "b": [("f.c", "2"), ("f.c", "3")]}
 
