@@ -45,10 +45,11 @@ ROUNDS = 10         # per boot; the first is a warm-up and not counted
 PAGEFAULT_MIB, PAGEFAULT_REPS = 64, 1
 BOOTS = 5           # per arm
 # No KUnit suite at boot: the series kernel has suites of its own, which
-# map and free vmalloc areas and draw random numbers before test_vmalloc
-# loads, so its random_size cases drew other sizes than the base's (0.9%
-# on arm64, where every boot of one kernel is otherwise the same).
-# (tinyconfig has no watchdogs, no audit: nothing else to quiet.)
+# map and free vmalloc areas before test_vmalloc loads, work the base
+# kernel does not do.  (Two different kernels still draw different random
+# sizes: the random pool takes in the kernel's release string and its
+# interrupts' timing.)  tinyconfig has no watchdogs, no audit: nothing
+# else to quiet.
 CMDLINE = "kunit.enable=0"
 ARMS = ("base", "series", "base-again")
 SUMMARY = re.compile(r"Summary: (\w+) passed: (\d+) failed: (\d+) "
