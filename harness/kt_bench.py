@@ -132,13 +132,13 @@ def parse(lines: list, where: str = "the console") -> dict:
 # random numbers, which -seed fixes: "pc" in the boot protocol's
 # setup_data, "virt" in the device tree's rng-seed, as pseries and
 # powernv9 do.  Each boot gets a seed of its own from a fixed sequence.
-# With one seed for every boot, every boot of one kernel draws the same
-# random sizes (on arm64 every boot of a kernel was then the same to the
-# instruction) while the other kernel draws others (the pool also takes
-# in the release string): the cases that follow the random ones inherit
-# a vmap space shaped by those draws (fix_align_alloc_test came out 0.945
-# and 1.000 in two arm64 runs of the same code), and an interval over
-# boots that repeat one draw shows none of it.
+# With no seed (or one for every boot), every boot of one kernel draws
+# the same random sizes (on arm64 every boot of a kernel was then the same
+# to the instruction) while the other kernel draws others (the pool also
+# takes in the release string): the cases that follow the random ones
+# inherit a vmap space shaped by those draws (fix_align_alloc_test came
+# out 0.945 and 1.000 in two arm64 runs of the same code), and an interval
+# over boots that repeat one draw shows none of it.
 SEEDED = {"pc", "virt", "pseries", "powernv9"}
 
 
