@@ -39,7 +39,7 @@ bundle: deps
 	$(KT) bundle $(if $(PROFILE),--profile $(PROFILE)) $(or $(TARGETS),x86_64)
 
 check-hw: deps
-	$(KT) check-hw
+	$(KT) check-hw $(TARGETS)
 
 bench: deps
 	$(KT) bench $(if $(FIXTURE),--fixture $(FIXTURE)) $(or $(TARGETS),x86_64)
