@@ -259,7 +259,7 @@ def gate_warnings(t: Target, head: str, record: Record) -> None:
     """W=1 + sparse on what the series touches: nothing new.  Each
     object is made and kept on its own: a patch that touches only the
     KUnit suite checks that object again, not mm/memory.o and
-    mm/vmalloc.o (sparse on a KASAN build's memory.c takes a minute)."""
+    mm/vmalloc.o."""
     gate_new_findings(t, head, record, "W=1 + sparse", ["W=1", "C=1"],
                       WARNING, lambda f, m: f"{f}: {m.group(3)}: "
                       f"{m.group(4)}")
