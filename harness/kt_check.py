@@ -93,6 +93,14 @@ def build_and_boot(run: Run, group: list) -> tuple:
                 jobs.append((n, base_job(n, tn, run.boots),
                              job(n, tn, run.patches, run.boots,
                                  replay=True)))
+        if LAVA_TARGET in run.names and \
+                kt_targets.load(LAVA_TARGET).build == b:
+            # (its bundle is this build, still in place: the warnings gate
+            # compiles objects again with other flags, and a bundle built
+            # after it would build the tree again)
+            run.lava = run.guarded(f"{LAVA_TARGET}: LAVA job", gate_lava,
+                                   kt_targets.load(LAVA_TARGET), run.patches,
+                                   run.record, "", run.boots)
         run.guarded(f"{b}: W=1 + sparse", gate_warnings, t, head, run.record)
     run.stage_done(f"builds of every patch on {' '.join(group)}", s)
     return head, jobs
@@ -114,11 +122,6 @@ def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str]) -> None:
         run.guarded(f"{t.build}: no test code in mm/", gate_kunit, t, head,
                     run.record)
         run.guarded("kernel-doc + htmldocs", gate_docs, head, run.record)
-        if LAVA_TARGET in run.names:
-            # (its boots wait their turn with the other guests)
-            run.lava = run.guarded(f"{LAVA_TARGET}: LAVA job", gate_lava,
-                                   kt_targets.load(LAVA_TARGET), run.patches,
-                                   run.record, "", run.boots)
     run.stage_done("patch gates", s)
 
 

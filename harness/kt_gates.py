@@ -20,7 +20,8 @@ from kt_common import (BUILD, BUILD_ENV, FAIL, HARNESS_GIT, PASS, RESULTS,
 from kt_findings import COCCI, WARNING
 from kt_guest import initramfs_root
 from kt_job import Replay, boot_files
-from kt_kbuild import CODE_OBJS, bloat, build, keep_objs, make_args, objs_at
+from kt_kbuild import (CODE_OBJS, bloat, build, code_inputs, keep_objs,
+                       make_args, objs_at)
 from kt_targets import Target
 from kt_targets import key as target_key
 from kt_tree import apply, commit_subject, mail_subject, worktree
@@ -44,7 +45,9 @@ def gate_builds(t: Target, patches: list, record: Record) -> str:
     # built again: touching one patch rebuilds it and the ones after it.
     cache = Cache(name)
     build_base(t, base_dir, logf, cache, record)
-    if not t.bisect:
+    # (KT_BISECT=all: every patch on every target, the full proof that
+    # make check's representative subset stands for)
+    if not t.bisect and os.environ.get("KT_BISECT") != "all":
         return series_builds(t, commits[-1], odir, logf, cache, record)
     for i, c in enumerate(commits, 1):
         key = cache_key(git("rev-parse", f"{c}^{{tree}}", cwd=work()),
@@ -79,6 +82,8 @@ def series_builds(t: Target, head: str, odir: Path, logf: Path,
     git("checkout", "-q", "-f", "--detach", head, cwd=work())
     log(f"{t.build}: building the series ...")
     build(t, odir, logf)
+    # (a fixture's code size is compared with these)
+    keep_objs(t, git("rev-parse", head, cwd=work()), odir)
     record(name, PASS, commit_subject(head), time.time() - s)
     cache.put(key, [])
     return head
@@ -145,19 +150,12 @@ KUNIT_OFF = {"m": "CONFIG_KUNIT=m", "n": "# CONFIG_KUNIT is not set"}
 SAME = re.compile(r"add/remove: 0/0 grow/shrink: 0/0 ")
 
 
-def gate_kunit(t: Target, head: str, record: Record) -> None:
-    """Tests must not put code into the kernel they test: CODE_OBJS of the
-    tree at head, built with CONFIG_KUNIT=y (as the targets are), =m (as
-    distributions ship it) and not set, have the same symbols and sizes
-    (bloat-o-meter).  A KUnit hook in __pmd_alloc(), for example, sits on
-    the page-fault path of every kernel built with KUnit."""
-    odir = outs() / t.build
-    logf = RESULTS / f"{t.build}-kunit.log"
-    logf.unlink(missing_ok=True)
+def kunit_diffs(t: Target, head: str, odir: Path, cfg: str,
+                logf: Path) -> tuple:
+    """([size deltas], [bloat-o-meter's text where they differ]) of
+    CODE_OBJS at head built with CONFIG_KUNIT=y (the build in odir, whose
+    .config is cfg) against =m and unset."""
     with_y = objs_at(t, head, odir, logf)
-    cfg = (odir / ".config").read_text()
-    if not re.search(r"^CONFIG_KUNIT=y$", cfg, re.M):
-        raise Fail(f"{t.build}: the build has no CONFIG_KUNIT=y to compare")
     diffs, sizes = [], []
     for mode, line in KUNIT_OFF.items():
         kdir = outs() / f"{t.build}-kunit-{mode}"
@@ -173,9 +171,36 @@ def gate_kunit(t: Target, head: str, record: Record) -> None:
             sizes.append(f"{o} y-{mode} {d:+d}")
             if not SAME.search(txt):
                 diffs.append(f"{o}: CONFIG_KUNIT=y against ={mode}:\n{txt}")
+    return sizes, diffs
+
+
+def gate_kunit(t: Target, head: str, record: Record) -> None:
+    """Tests must not put code into the kernel they test: CODE_OBJS of the
+    tree at head, built with CONFIG_KUNIT=y (as the targets are), =m (as
+    distributions ship it) and not set, have the same symbols and sizes
+    (bloat-o-meter).  A KUnit hook in __pmd_alloc(), for example, sits on
+    the page-fault path of every kernel built with KUnit."""
+    odir = outs() / t.build
+    logf = RESULTS / f"{t.build}-kunit.log"
+    logf.unlink(missing_ok=True)
+    cfg = (odir / ".config").read_text()
+    if not re.search(r"^CONFIG_KUNIT=y$", cfg, re.M):
+        raise Fail(f"{t.build}: the build has no CONFIG_KUNIT=y to compare")
+    # (what bloat-o-meter says holds while what these objects compile from
+    # does: touching the KUnit suite does not build them three times again)
+    cache = Cache(f"{t.build}-kunit")
+    key = cache_key(target_key(t), cfg, code_inputs(head))
+    found, cached = cache.get(key), ""
+    if found is None:
+        found = kunit_diffs(t, head, odir, cfg, logf)
+        cache.put(key, found)
+    else:
+        cached = " (cached: what they compile from is unchanged)"
+    sizes, diffs = found
     record(f"{t.build}: CONFIG_KUNIT=y, =m and unset compile "
            f"{' and '.join(CODE_OBJS)} alike (bloat-o-meter: "
-           + ", ".join(sizes) + ")", ok(not diffs), "\n".join(diffs))
+           + ", ".join(sizes) + ")" + cached, ok(not diffs),
+           "\n".join(diffs))
 
 
 # ------------------------------------------------------------- checkpatch
@@ -346,7 +371,17 @@ def gate_header(t: Target, head: str, record: Record) -> None:
     """Touched headers compile alone; pgalloc-track.h stays inside mm/."""
     git("checkout", "-q", "-f", "--detach", head, cwd=work())
     touched = git("diff", "--name-only", "base", head, cwd=work()).split()
+    # (a header that compiled holds while what it compiles from does)
+    cache = Cache(f"{t.build}-hdrtest")
+    inputs = code_inputs(head)
+    cfg = (outs() / t.build / ".config").read_text()
     for h in (f for f in touched if f.endswith(".h")):
+        what = f"{h} compiles as the first include ({t.name})"
+        key = cache_key(target_key(t), cfg, inputs, h)
+        if cache.get(key) is not None:
+            record(f"{what} (cached: what it compiles from is unchanged)",
+                   PASS)
+            continue
         d = BUILD / "hdrtest"
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
@@ -358,8 +393,9 @@ def gate_header(t: Target, head: str, record: Record) -> None:
         logf.unlink(missing_ok=True)
         rc, _ = run(make_args(t, outs() / t.build) + [f"M={d}", "modules"],
                     env=BUILD_ENV, logf=logf, check=False)
-        record(f"{h} compiles as the first include ({t.name})", ok(rc == 0),
-               f"see {rel(logf)}" if rc else "")
+        record(what, ok(rc == 0), f"see {rel(logf)}" if rc else "")
+        if rc == 0:
+            cache.put(key, [])
     users = git("grep", "-l", "-E", r'#\s*include\s*[<"].*pgalloc-track\.h',
                 cwd=work(), check=False).split()
     outside = [u for u in users if not u.startswith("mm/")]

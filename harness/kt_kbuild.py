@@ -147,6 +147,34 @@ def keep_objs(t: Target, sha: str, odir: Path) -> None:
     (dest / "complete").write_text(sha)
 
 
+def code_inputs(rev: str) -> str:
+    """What the tree at rev changes of what CODE_OBJS and the headers
+    compile from: the base, and the diff against it of every file the
+    series changes but other C files (an object compiles from its own
+    source and the headers; unless one of those includes a .c file),
+    Documentation/, tools/, LICENSES/, MAINTAINERS and Coccinelle's
+    scripts.  A key for results about how these compile: touching the
+    KUnit suite keeps them."""
+    changed = git("diff", "--name-only", "base", rev, cwd=work()).split()
+    own = [o[:-2] + ".c" for o in CODE_OBJS]
+    headers = [f for f in changed if f.endswith(".h")]
+    rc, _ = run(["git", "grep", "-q", "-E", r'#\s*include\s*[<"].*\.c[>"]',
+                 rev, "--", *own, *headers], cwd=work(), check=False)
+    if rc not in (0, 1):
+        raise Fail(f"git grep for included .c files at {rev} failed")
+    c_included = rc == 0
+
+    def reaches(f: str) -> bool:
+        if f.startswith(("Documentation/", "tools/", "LICENSES/",
+                         "scripts/coccinelle/")) or f == "MAINTAINERS":
+            return False
+        return (not f.endswith(".c") or f in own or c_included
+                or f.startswith("scripts/"))
+    keep = [f for f in changed if reaches(f)]
+    diff = git("diff", "base", rev, "--", *keep, cwd=work()) if keep else ""
+    return git("rev-parse", "base^{tree}", cwd=work()) + "\n" + diff
+
+
 def touched_objs(head: str, odir: Path, since: str = "base") -> list:
     """Objects built from .c files changed since a commit (the base: the
     whole series), or that include a header changed since then."""

@@ -1,0 +1,72 @@
+"""make selftest: what keys the results about how the series' objects
+compile (kt_kbuild.code_inputs), on a small repository of its own."""
+import os
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+from unittest import mock
+
+import kt_kbuild
+
+WHO = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid",
+       "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid",
+       "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+class CodeInputs(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        r = self.repo = Path(self.tmp.name)
+        for f in ("mm/memory.c", "mm/vmalloc.c", "mm/pgalloc-track.h",
+                  "mm/other.c", "mm/Kconfig", "scripts/mod/x.c",
+                  "Documentation/mm/vmalloc.rst", "MAINTAINERS",
+                  "tools/testing/t.sh", "scripts/coccinelle/a.cocci"):
+            (r / f).parent.mkdir(parents=True, exist_ok=True)
+            (r / f).write_text(f"{f}\n")
+        self.git("init", "-q", "-b", "main")
+        self.git("add", ".")
+        self.git("commit", "-q", "-m", "base")
+        self.git("tag", "base")
+        patch = mock.patch.object(kt_kbuild, "work", lambda: self.repo)
+        patch.start()
+        self.addCleanup(patch.stop)
+        self.before = self.inputs()
+
+    def git(self, *args):
+        subprocess.run(["git", *args], cwd=self.repo, check=True,
+                       capture_output=True, env=dict(os.environ, **WHO))
+
+    def inputs(self):
+        return kt_kbuild.code_inputs("HEAD")
+
+    def change(self, f, text="changed\n"):
+        (self.repo / f).write_text(text)
+        self.git("commit", "-q", "-am", f"change {f}")
+        return self.inputs()
+
+    def test_changes_that_cannot_reach_the_objects_keep_the_key(self):
+        for f in ("mm/other.c", "Documentation/mm/vmalloc.rst",
+                  "MAINTAINERS", "tools/testing/t.sh",
+                  "scripts/coccinelle/a.cocci"):
+            with self.subTest(f):
+                self.assertEqual(self.change(f, f"{f} changed\n"),
+                                 self.before)
+
+    def test_changes_that_can_reach_them_change_it(self):
+        for f in ("mm/memory.c", "mm/vmalloc.c", "mm/pgalloc-track.h",
+                  "mm/Kconfig", "scripts/mod/x.c"):
+            with self.subTest(f):
+                self.assertNotEqual(self.change(f, f"{f} changed\n"),
+                                    self.before)
+
+    def test_a_c_file_that_a_header_includes_reaches_them(self):
+        self.change("mm/pgalloc-track.h", '#include "other.c"\n')
+        with_include = self.inputs()
+        self.assertNotEqual(self.change("mm/other.c", "changed\n"),
+                            with_include)
+
+
+if __name__ == "__main__":
+    unittest.main()
