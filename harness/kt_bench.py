@@ -21,6 +21,7 @@ boots several times, alternating base, series and base again (the A/A
 arm: the same image, booted apart, must come out alike), and each figure
 is the ratio of the medians over the
 boots with a bootstrap interval.  Not cached: every run measures."""
+import hashlib
 import json
 import random
 import re
@@ -377,6 +378,43 @@ def verdict(results: dict, fixture: Path = None) -> list:
     return bad
 
 
+# Two runs of the same kernels agree if their ratios do, within these
+# (the median case, the worst): what make bench is meant to hold to.
+AGREE_MEDIAN, AGREE_WORST = 0.01, 0.03
+
+
+def agreement(old: dict, new: dict) -> str:
+    """How the ratios of a run (new) agree with an earlier run of the same
+    kernels and method (old, as bench.json holds it): the median and worst
+    relative difference over the cases both timed, or why they cannot be
+    compared."""
+    if not old:
+        return ""
+    if {k: old.get(k) for k in ("kernels", "method")} != \
+            {k: new.get(k) for k in ("kernels", "method")}:
+        return "again: the previous run was of other patches or another " \
+            "method; nothing to compare"
+    diffs = sorted(
+        (abs(f["ratio"] / o["ratio"] - 1), f"{tn} {c}")
+        for tn, figs in new["results"].items()
+        for c, f in timed(figs).items()
+        if (o := timed(old["results"].get(tn, {})).get(c)))
+    if not diffs:
+        return "again: no case timed in both runs"
+    med, (worst, where) = statistics.median(d for d, _ in diffs), diffs[-1]
+    held = med <= AGREE_MEDIAN and worst <= AGREE_WORST
+    return (f"again: the ratios {'agree' if held else 'do not agree'} with "
+            f"the previous run of these kernels ({len(diffs)} cases): "
+            f"median {100 * med:.2f}%, worst {100 * worst:.2f}% ({where}); "
+            f"aim {100 * AGREE_MEDIAN:.0f}% and {100 * AGREE_WORST:.0f}%")
+
+
+def identity(patches: list) -> str:
+    """The patches a run measured, as one hash (the base is the tree's)."""
+    return hashlib.sha1(b"".join(p.read_bytes() for p in patches)) \
+        .hexdigest()
+
+
 def cmd_bench(targets: list, patches: list, boots: int = BOOTS,
               fixture: Path = None) -> int:
     """make bench; with a fixture, the series arm has it on top, and its
@@ -385,17 +423,30 @@ def cmd_bench(targets: list, patches: list, boots: int = BOOTS,
     series = patches + ([fixture] if fixture else [])
     results = {t.name: run_target(t, series, boots) for t in targets}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "bench.json").write_text(json.dumps(
-        {"fixture": rel(fixture) if fixture else None,
-         "method": {"icount": ICOUNT[1], "vmalloc": VMALLOC,
-                    "rounds": ROUNDS, "boots": boots,
-                    "per_boot": "the least of rounds 2 and on; the mean "
-                                "for cases whose sizes are drawn at random",
-                    "pagefault_mib": PAGEFAULT_MIB,
-                    "pagefault_reps": PAGEFAULT_REPS, "cmdline": CMDLINE},
-         "results": results}, indent=1) + "\n")
+    out = RESULTS / "bench.json"
+    try:
+        old = json.loads(out.read_text())
+    except (FileNotFoundError, ValueError):
+        old = {}
+    if old:
+        shutil.copy(out, RESULTS / "bench-previous.json")
+    new = {"fixture": rel(fixture) if fixture else None,
+           "kernels": identity(series),
+           "method": {"icount": ICOUNT[1], "vmalloc": VMALLOC,
+                      "rounds": ROUNDS, "boots": boots,
+                      "per_boot": "the least of rounds 2 and on; the mean "
+                                  "for cases whose sizes are drawn at "
+                                  "random",
+                      "pagefault_mib": PAGEFAULT_MIB,
+                      "pagefault_reps": PAGEFAULT_REPS, "cmdline": CMDLINE},
+           "results": results}
+    again = agreement(old, new)
+    new["again"] = again
+    out.write_text(json.dumps(new, indent=1) + "\n")
     plot(results, RESULTS / "bench.svg")
     say(table(results))
+    if again:
+        say(again)
     say(f"bench: {time.time() - s:.0f}s; {rel(RESULTS)}/bench.json, "
         f"{rel(RESULTS)}/bench.svg")
     bad = verdict(results, fixture)

@@ -461,6 +461,24 @@ class Bench(unittest.TestCase):
             "aa_ratio": aa, "aa_interval": aa_iv, "ratio": ab,
             "interval": ab_iv}, "pcpu_alloc_test": {"untimed": True}}}
 
+    def test_agreement_with_the_previous_run(self):
+        def run(*ratios, kernels="k"):
+            return {"kernels": kernels, "method": {"boots": 5},
+                    "results": {"x86_64": {
+                        f"case{i}": {"ratio": r} for i, r in
+                        enumerate(ratios)} | {"p": {"untimed": "0 usec"}}}}
+        old = run(1.0, 1.0, 1.0)
+        self.assertEqual(kt_bench.agreement({}, old), "")
+        self.assertRegex(kt_bench.agreement(old, run(1.0, 1.005, 1.02)),
+                         r"ratios agree .* \(3 cases\): median 0.50%, "
+                         r"worst 2.00% \(x86_64 case2\)")
+        self.assertRegex(kt_bench.agreement(old, run(1.0, 1.0, 1.04)),
+                         r"do not agree .* worst 4.00% \(x86_64 case2\)")
+        self.assertRegex(kt_bench.agreement(old, run(1.02, 1.02, 1.0)),
+                         r"do not agree .* median 2.00%")
+        self.assertIn("other patches", kt_bench.agreement(
+            old, run(1.0, 1.0, 1.0, kernels="other")))
+
     def test_verdict(self):
         ok = self.figures(1.0, [0.99, 1.01], 1.0, [0.99, 1.02])
         self.assertEqual(kt_bench.verdict(ok), [])
