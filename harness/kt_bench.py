@@ -35,8 +35,10 @@ from kt_common import (HARNESS_GIT, RESULTS, Fail, log, outs, rel, require,
                        say, work)
 from kt_guest import GUEST, cpio, kernel_cmdline, nolibc, qemu_options
 from kt_results import VMALLOC_XFAIL
+from kt_job import digest
 from kt_kbuild import build
 from kt_targets import Target
+from kt_targets import key as target_key
 from kt_tree import apply, worktree
 
 ICOUNT = ["-icount", "shift=0,sleep=off,align=off"]
@@ -234,15 +236,21 @@ def spread(v: list) -> float:
     return (max(v) - min(v)) / statistics.median(v)
 
 
-def run_target(t: Target, patches: list, boots: int = BOOTS) -> dict:
+def run_target(t: Target, patches: list, boots: int = BOOTS) -> tuple:
     """Every arm of t booted boots times, in turn (the order rotates each
-    cycle); {case: figures}."""
+    cycle); ({case: figures}, what identifies the kernels booted)."""
     out = RESULTS / f"bench-{t.name}"
     shutil.rmtree(out, ignore_errors=True)
     kernels = {
         "base": kernel(t, [], outs() / f"{t.build}-base", out / "base"),
         "series": kernel(t, patches, outs() / t.build, out / "series")}
     kernels["base-again"] = kernels["base"]
+    # (what a later run must boot to be a run of the same kernels: the
+    # images, the initramfs contents, the machine and its tools)
+    ident = hashlib.sha1(repr([
+        digest(kernels["base"][0], outs() / f"{t.build}-base" / "bench-root"),
+        digest(kernels["series"][0], outs() / t.build / "bench-root"),
+        target_key(t)]).encode()).hexdigest()
     drawn = drawn_cases((work() / "lib/test_vmalloc.c").read_text())
     runs: dict = {a: [] for a in ARMS}
     for cycle in range(boots):
@@ -281,7 +289,7 @@ def run_target(t: Target, patches: list, boots: int = BOOTS) -> dict:
                       "aa_ratio": aa, "aa_interval": [aa_lo, aa_hi],
                       "spread": {a: spread(v[a]) for a in ARMS},
                       "boots": v}
-    return figures
+    return figures, ident
 
 
 def timed(figs: dict) -> dict:
@@ -384,35 +392,36 @@ AGREE_MEDIAN, AGREE_WORST = 0.01, 0.03
 
 
 def agreement(old: dict, new: dict) -> str:
-    """How the ratios of a run (new) agree with an earlier run of the same
-    kernels and method (old, as bench.json holds it): the median and worst
-    relative difference over the cases both timed, or why they cannot be
-    compared."""
+    """How the ratios of a run (new) agree with an earlier run (old, as
+    bench.json holds it) on the targets where both booted the same kernels
+    the same way: the median and worst relative difference over the cases
+    both timed, or why they cannot be compared."""
     if not old:
         return ""
-    if {k: old.get(k) for k in ("kernels", "method")} != \
-            {k: new.get(k) for k in ("kernels", "method")}:
-        return "again: the previous run was of other patches or another " \
-            "method; nothing to compare"
-    diffs = sorted(
-        (abs(f["ratio"] / o["ratio"] - 1), f"{tn} {c}")
-        for tn, figs in new["results"].items()
-        for c, f in timed(figs).items()
-        if (o := timed(old["results"].get(tn, {})).get(c)))
+    same = [tn for tn in new["results"]
+            if old.get("method") == new["method"] and
+            old.get("kernels", {}).get(tn) == new["kernels"][tn]]
+    if not same:
+        return "again: the previous run booted other kernels or used " \
+            "another method: nothing to compare"
+    diffs, alone = [], []
+    for tn in same:
+        a, b = timed(old["results"][tn]), timed(new["results"][tn])
+        alone += [f"{tn} {c}" for c in sorted(set(a) ^ set(b))]
+        diffs += [(abs(b[c]["ratio"] / a[c]["ratio"] - 1), f"{tn} {c}")
+                  for c in b if c in a]
     if not diffs:
         return "again: no case timed in both runs"
+    diffs.sort()
     med, (worst, where) = statistics.median(d for d, _ in diffs), diffs[-1]
     held = med <= AGREE_MEDIAN and worst <= AGREE_WORST
     return (f"again: the ratios {'agree' if held else 'do not agree'} with "
-            f"the previous run of these kernels ({len(diffs)} cases): "
-            f"median {100 * med:.2f}%, worst {100 * worst:.2f}% ({where}); "
-            f"aim {100 * AGREE_MEDIAN:.0f}% and {100 * AGREE_WORST:.0f}%")
-
-
-def identity(patches: list) -> str:
-    """The patches a run measured, as one hash (the base is the tree's)."""
-    return hashlib.sha1(b"".join(p.read_bytes() for p in patches)) \
-        .hexdigest()
+            f"the previous run of the same kernels ({len(diffs)} cases on "
+            f"{' '.join(same)}): median {100 * med:.2f}%, worst "
+            f"{100 * worst:.2f}% ({where}); aim {100 * AGREE_MEDIAN:.0f}% "
+            f"and {100 * AGREE_WORST:.0f}%"
+            + (f"; timed in one run only: {', '.join(alone)}" if alone
+               else ""))
 
 
 def cmd_bench(targets: list, patches: list, boots: int = BOOTS,
@@ -421,7 +430,9 @@ def cmd_bench(targets: list, patches: list, boots: int = BOOTS,
     slowdown must show."""
     s = time.time()
     series = patches + ([fixture] if fixture else [])
-    results = {t.name: run_target(t, series, boots) for t in targets}
+    results, kernels = {}, {}
+    for t in targets:
+        results[t.name], kernels[t.name] = run_target(t, series, boots)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "bench.json"
     try:
@@ -431,7 +442,7 @@ def cmd_bench(targets: list, patches: list, boots: int = BOOTS,
     if old:
         shutil.copy(out, RESULTS / "bench-previous.json")
     new = {"fixture": rel(fixture) if fixture else None,
-           "kernels": identity(series),
+           "kernels": kernels,
            "method": {"icount": ICOUNT[1], "vmalloc": VMALLOC,
                       "rounds": ROUNDS, "boots": boots,
                       "per_boot": "the least of rounds 2 and on; the mean "
@@ -440,8 +451,8 @@ def cmd_bench(targets: list, patches: list, boots: int = BOOTS,
                       "pagefault_mib": PAGEFAULT_MIB,
                       "pagefault_reps": PAGEFAULT_REPS, "cmdline": CMDLINE},
            "results": results}
-    again = agreement(old, new)
-    new["again"] = again
+    out.write_text(json.dumps(new, indent=1) + "\n")
+    again = new["again"] = agreement(old, new)
     out.write_text(json.dumps(new, indent=1) + "\n")
     plot(results, RESULTS / "bench.svg")
     say(table(results))

@@ -83,7 +83,12 @@ def build_and_boot(run: Run, group: list) -> tuple:
         t = run.builds[b]
         head = run.guarded(f"{b}: the series builds", gate_builds, t,
                            run.patches, run.record)
+        lava = LAVA_TARGET in run.names and \
+            kt_targets.load(LAVA_TARGET).build == b
         if head is None:
+            if lava:
+                run.record(f"{LAVA_TARGET}: LAVA job", SKIP,
+                           f"{b} did not build: see above")
             continue
         # (the jobs first: the build at head is still in place, and their
         # guests start while the warnings gate recompiles)
@@ -93,8 +98,7 @@ def build_and_boot(run: Run, group: list) -> tuple:
                 jobs.append((n, base_job(n, tn, run.boots),
                              job(n, tn, run.patches, run.boots,
                                  replay=True)))
-        if LAVA_TARGET in run.names and \
-                kt_targets.load(LAVA_TARGET).build == b:
+        if lava:
             # (its bundle is this build, still in place: the warnings gate
             # compiles objects again with other flags, and a bundle built
             # after it would build the tree again)

@@ -10,7 +10,7 @@ from typing import Callable
 
 from kt_cache import Cache, cache_key
 from kt_common import BUILD_ENV, RESULTS, Fail, git, outs, rel, run, work
-from kt_kbuild import make_args, touched_objs
+from kt_kbuild import code_inputs, make_args, touched_objs
 from kt_targets import Target
 from kt_targets import key as target_key
 from kt_tree import commit_subject
@@ -74,9 +74,8 @@ def collect(t: Target, head: str, slug: str, extra: list,
     (W=1 C=1, or coccicheck as the checker) on objs, in the base and at
     head.  Each object is compiled again on its own (C=1 checks what is
     compiled: the object, not every file the prepare step visits), and its
-    findings kept while its source, any header the series changes,
-    scripts/, the build's .config and the command hold: touching one file
-    checks one."""
+    findings kept while what it compiles from (code_inputs()), the build's
+    .config and the command hold: touching one C file checks one."""
     name = t.build
     dirs = {"base": outs() / f"{name}-base", "series": outs() / name}
     found: dict = {"base": {}, "series": {}}
@@ -88,7 +87,6 @@ def collect(t: Target, head: str, slug: str, extra: list,
         d = dirs[label]
         git("checkout", "-q", "-f", "--detach", rev, cwd=work())
         have = [o for o in objs if (work() / (o[:-2] + ".c")).exists()]
-        headers = git("diff", "base", rev, "--", "*.h", cwd=work())
         config = (d / ".config").read_text() \
             if (d / ".config").exists() else ""
         logf = RESULTS / f"{name}-{slug}-{label}.log"
@@ -97,10 +95,8 @@ def collect(t: Target, head: str, slug: str, extra: list,
             # (make -s would send the checker's stdout, coccicheck's
             # reports, to /dev/null.)
             args = [a for a in make_args(t, d) if a != "-s"] + extra + [o]
-            key = cache_key(args, target_key(t), headers, scripts, config,
-                            git("rev-parse", f"{rev}:scripts", cwd=work()),
-                            git("rev-parse", f"{rev}:{o[:-2]}.c",
-                                cwd=work()))
+            key = cache_key(args, target_key(t), scripts, config,
+                            code_inputs(rev, [o[:-2] + ".c"]))
             if cache.get(key) is None:
                 (d / o).unlink(missing_ok=True)  # compiled again: warnings
                 start = logf.stat().st_size if logf.exists() else 0

@@ -33,9 +33,19 @@ def ok(flag: bool) -> str:
 
 # ------------------------------------------------------ every patch builds
 
+def bisect_all() -> bool:
+    """KT_BISECT=all: every patch builds on its own on every target, the
+    full proof that the bisect targets stand for."""
+    every = os.environ.get("KT_BISECT", "")
+    if every not in ("", "all"):
+        raise Fail(f"KT_BISECT={every}: the only value it takes is 'all'")
+    return every == "all"
+
+
 def gate_builds(t: Target, patches: list, record: Record) -> str:
     """Each patch builds on its own; no-change patches keep the code size.
     Returns the series' last commit."""
+    bisect_all()
     name = t.build
     odir, base_dir = outs() / name, outs() / f"{name}-base"
     logf = RESULTS / f"{name}-bisect.log"
@@ -45,9 +55,7 @@ def gate_builds(t: Target, patches: list, record: Record) -> str:
     # built again: touching one patch rebuilds it and the ones after it.
     cache = Cache(name)
     build_base(t, base_dir, logf, cache, record)
-    # (KT_BISECT=all: every patch on every target, the full proof that
-    # make check's representative subset stands for)
-    if not t.bisect and os.environ.get("KT_BISECT") != "all":
+    if not t.bisect and not bisect_all():
         return series_builds(t, commits[-1], odir, logf, cache, record)
     for i, c in enumerate(commits, 1):
         key = cache_key(git("rev-parse", f"{c}^{{tree}}", cwd=work()),
@@ -150,6 +158,15 @@ KUNIT_OFF = {"m": "CONFIG_KUNIT=m", "n": "# CONFIG_KUNIT is not set"}
 SAME = re.compile(r"add/remove: 0/0 grow/shrink: 0/0 ")
 
 
+def config_of(odir: Path) -> str:
+    """The .config of a build, which a gate's result depends on."""
+    try:
+        return (odir / ".config").read_text()
+    except FileNotFoundError:
+        raise Fail(f"{rel(odir)} has no .config: its build failed "
+                   "before kconfig") from None
+
+
 def kunit_diffs(t: Target, head: str, odir: Path, cfg: str,
                 logf: Path) -> tuple:
     """([size deltas], [bloat-o-meter's text where they differ]) of
@@ -183,13 +200,15 @@ def gate_kunit(t: Target, head: str, record: Record) -> None:
     odir = outs() / t.build
     logf = RESULTS / f"{t.build}-kunit.log"
     logf.unlink(missing_ok=True)
-    cfg = (odir / ".config").read_text()
+    cfg = config_of(odir)
     if not re.search(r"^CONFIG_KUNIT=y$", cfg, re.M):
         raise Fail(f"{t.build}: the build has no CONFIG_KUNIT=y to compare")
-    # (what bloat-o-meter says holds while what these objects compile from
-    # does: touching the KUnit suite does not build them three times again)
+    # (what bloat-o-meter says is a fact about these sources, kept like a
+    # checker's findings, failing or not, while what they compile from
+    # holds: touching the KUnit suite does not build them three times)
     cache = Cache(f"{t.build}-kunit")
-    key = cache_key(target_key(t), cfg, code_inputs(head))
+    key = cache_key(target_key(t), cfg, code_inputs(
+        head, [o[:-2] + ".c" for o in CODE_OBJS]))
     found, cached = cache.get(key), ""
     if found is None:
         found = kunit_diffs(t, head, odir, cfg, logf)
@@ -371,13 +390,16 @@ def gate_header(t: Target, head: str, record: Record) -> None:
     """Touched headers compile alone; pgalloc-track.h stays inside mm/."""
     git("checkout", "-q", "-f", "--detach", head, cwd=work())
     touched = git("diff", "--name-only", "base", head, cwd=work()).split()
-    # (a header that compiled holds while what it compiles from does)
+    # (a header that compiled holds while what it compiles from does, and
+    # the symbols the kernel exports to the module)
     cache = Cache(f"{t.build}-hdrtest")
-    inputs = code_inputs(head)
-    cfg = (outs() / t.build / ".config").read_text()
+    odir = outs() / t.build
+    symvers = odir / "Module.symvers"
+    inputs = [config_of(odir), code_inputs(head, []),
+              symvers.read_text() if symvers.exists() else ""]
     for h in (f for f in touched if f.endswith(".h")):
         what = f"{h} compiles as the first include ({t.name})"
-        key = cache_key(target_key(t), cfg, inputs, h)
+        key = cache_key(target_key(t), inputs, h)
         if cache.get(key) is not None:
             record(f"{what} (cached: what it compiles from is unchanged)",
                    PASS)
@@ -391,7 +413,7 @@ def gate_header(t: Target, head: str, record: Record) -> None:
             'MODULE_LICENSE("GPL");\n')
         logf = RESULTS / "hdrtest.log"
         logf.unlink(missing_ok=True)
-        rc, _ = run(make_args(t, outs() / t.build) + [f"M={d}", "modules"],
+        rc, _ = run(make_args(t, odir) + [f"M={d}", "modules"],
                     env=BUILD_ENV, logf=logf, check=False)
         record(what, ok(rc == 0), f"see {rel(logf)}" if rc else "")
         if rc == 0:

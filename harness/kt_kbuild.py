@@ -8,7 +8,7 @@ from pathlib import Path
 import kt_kunit
 from kt_common import (BUILD_ENV, HEADERS, JOBS, TOP, Fail, git, outs,
                        require, run, work)
-from kt_cache import cache_key
+from kt_cache import Cache, cache_key
 from kt_targets import Target
 from kt_targets import key as target_key
 
@@ -147,32 +147,59 @@ def keep_objs(t: Target, sha: str, odir: Path) -> None:
     (dest / "complete").write_text(sha)
 
 
-def code_inputs(rev: str) -> str:
-    """What the tree at rev changes of what CODE_OBJS and the headers
-    compile from: the base, and the diff against it of every file the
-    series changes but other C files (an object compiles from its own
-    source and the headers; unless one of those includes a .c file),
-    Documentation/, tools/, LICENSES/, MAINTAINERS and Coccinelle's
-    scripts.  A key for results about how these compile: touching the
-    KUnit suite keeps them."""
-    changed = git("diff", "--name-only", "base", rev, cwd=work()).split()
-    own = [o[:-2] + ".c" for o in CODE_OBJS]
-    headers = [f for f in changed if f.endswith(".h")]
-    rc, _ = run(["git", "grep", "-q", "-E", r'#\s*include\s*[<"].*\.c[>"]',
-                 rev, "--", *own, *headers], cwd=work(), check=False)
-    if rc not in (0, 1):
-        raise Fail(f"git grep for included .c files at {rev} failed")
-    c_included = rc == 0
+# Changed files that no object or header compile reads: the docs, the
+# selftests, the licences, MAINTAINERS, Coccinelle's scripts.  (tools/
+# is read: objtool rewrites x86's objects.)
+NOT_COMPILED = ("Documentation/", "tools/testing/", "LICENSES/",
+                "scripts/coccinelle/")
+INCLUDE_C = r'#\s*include\s*["<]([^">]*\.c)[">]'
+
+
+def included_c(rev: str) -> set:
+    """Names of the .c files that a file #includes somewhere in the tree
+    at rev: the base's (found once per base, in build/cache), and what the
+    series' diff adds."""
+    base = git("rev-parse", "base^{tree}", cwd=work())
+    cache = Cache("included-c")
+    key = cache_key(base)
+    names = cache.get(key)
+    if names is None:
+        rc, out = run(["git", "grep", "-h", "-o", "-E", INCLUDE_C, "base"],
+                      cwd=work(), check=False)
+        if rc not in (0, 1):
+            raise Fail("git grep for included .c files in the base failed")
+        names = sorted({Path(m).name for m in re.findall(INCLUDE_C, out)})
+        cache.put(key, names)
+    added = [l for l in git("diff", "--no-renames", "base", rev,
+                            cwd=work()).splitlines() if l.startswith("+")]
+    return set(names) | {Path(m).name for l in added
+                         for m in re.findall(INCLUDE_C, l)}
+
+
+def code_inputs(rev: str, own: list) -> str:
+    """A key for results about how objects built from the C files own (or
+    a header alone, own empty) compile in the tree at rev: the base's tree,
+    and the blobs at rev of every file the series changes, but for those
+    in NOT_COMPILED and the other C files in mm/ (none is compiled in
+    Kbuild's prepare step, as kernel/bounds.c and asm-offsets.c are),
+    unless something #includes a file of that name.  Touching the KUnit
+    suite keeps the results about mm/memory.o."""
+    out = git("-c", "core.quotePath=false", "diff", "--no-renames",
+              "--name-only", "-z", "base", rev, cwd=work())
+    changed = [f for f in out.split("\0") if f]
+    inc = included_c(rev) if any(f.endswith(".c") for f in changed) \
+        else set()
 
     def reaches(f: str) -> bool:
-        if f.startswith(("Documentation/", "tools/", "LICENSES/",
-                         "scripts/coccinelle/")) or f == "MAINTAINERS":
+        if f.startswith(NOT_COMPILED) or f == "MAINTAINERS":
             return False
-        return (not f.endswith(".c") or f in own or c_included
-                or f.startswith("scripts/"))
+        return not (f.startswith("mm/") and f.endswith(".c")
+                    and f not in own and Path(f).name not in inc)
     keep = [f for f in changed if reaches(f)]
-    diff = git("diff", "base", rev, "--", *keep, cwd=work()) if keep else ""
-    return git("rev-parse", "base^{tree}", cwd=work()) + "\n" + diff
+    blobs = git("ls-tree", "-r", "-z", rev, "--", *keep, cwd=work()) \
+        if keep else ""
+    return "\n".join([git("rev-parse", "base^{tree}", cwd=work()), *keep,
+                      blobs])
 
 
 def touched_objs(head: str, odir: Path, since: str = "base") -> list:

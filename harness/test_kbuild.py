@@ -7,7 +7,10 @@ import unittest
 from pathlib import Path
 from unittest import mock
 
+import kt_cache
+import kt_gates
 import kt_kbuild
+from kt_common import Fail
 
 WHO = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid",
        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid",
@@ -21,6 +24,8 @@ class CodeInputs(unittest.TestCase):
         r = self.repo = Path(self.tmp.name)
         for f in ("mm/memory.c", "mm/vmalloc.c", "mm/pgalloc-track.h",
                   "mm/other.c", "mm/Kconfig", "scripts/mod/x.c",
+                  "kernel/bounds.c", "tools/objtool/check.c",
+                  "lib/used.c", "lib/user.c",
                   "Documentation/mm/vmalloc.rst", "MAINTAINERS",
                   "tools/testing/t.sh", "scripts/coccinelle/a.cocci"):
             (r / f).parent.mkdir(parents=True, exist_ok=True)
@@ -29,9 +34,11 @@ class CodeInputs(unittest.TestCase):
         self.git("add", ".")
         self.git("commit", "-q", "-m", "base")
         self.git("tag", "base")
-        patch = mock.patch.object(kt_kbuild, "work", lambda: self.repo)
-        patch.start()
-        self.addCleanup(patch.stop)
+        for name, new in (("work", lambda: self.repo),
+                          ("Cache", lambda n: kt_cache.Cache(n, r / "c"))):
+            patch = mock.patch.object(kt_kbuild, name, new)
+            patch.start()
+            self.addCleanup(patch.stop)
         self.before = self.inputs()
 
     def git(self, *args):
@@ -39,7 +46,7 @@ class CodeInputs(unittest.TestCase):
                        capture_output=True, env=dict(os.environ, **WHO))
 
     def inputs(self):
-        return kt_kbuild.code_inputs("HEAD")
+        return kt_kbuild.code_inputs("HEAD", ["mm/memory.c", "mm/vmalloc.c"])
 
     def change(self, f, text="changed\n"):
         (self.repo / f).write_text(text)
@@ -56,16 +63,42 @@ class CodeInputs(unittest.TestCase):
 
     def test_changes_that_can_reach_them_change_it(self):
         for f in ("mm/memory.c", "mm/vmalloc.c", "mm/pgalloc-track.h",
-                  "mm/Kconfig", "scripts/mod/x.c"):
+                  "mm/Kconfig", "scripts/mod/x.c", "kernel/bounds.c",
+                  "tools/objtool/check.c"):
             with self.subTest(f):
                 self.assertNotEqual(self.change(f, f"{f} changed\n"),
                                     self.before)
+
+    def test_a_rename_is_not_a_copy(self):
+        self.git("mv", "mm/pgalloc-track.h", "mm/track.h")
+        self.git("commit", "-q", "-m", "rename")
+        renamed = self.inputs()
+        self.git("checkout", "-q", "base", "--", "mm/pgalloc-track.h")
+        self.git("commit", "-q", "-m", "copy")
+        self.assertNotEqual(self.inputs(), renamed)
+
+    def test_a_c_file_the_base_includes_reaches_them(self):
+        (self.repo / "lib/user.c").write_text('#include "other.c"\n')
+        self.git("commit", "-q", "-am", "include other.c")
+        self.git("tag", "-f", "base")
+        before = self.inputs()
+        self.assertNotEqual(self.change("mm/other.c"), before)
 
     def test_a_c_file_that_a_header_includes_reaches_them(self):
         self.change("mm/pgalloc-track.h", '#include "other.c"\n')
         with_include = self.inputs()
         self.assertNotEqual(self.change("mm/other.c", "changed\n"),
                             with_include)
+
+
+class BisectAll(unittest.TestCase):
+    def test_only_all_is_taken(self):
+        for value, want in (("", False), ("all", True)):
+            with mock.patch.dict(os.environ, {"KT_BISECT": value}):
+                self.assertEqual(kt_gates.bisect_all(), want)
+        with mock.patch.dict(os.environ, {"KT_BISECT": "yes"}), \
+                self.assertRaisesRegex(Fail, "KT_BISECT=yes: the only value"):
+            kt_gates.bisect_all()
 
 
 if __name__ == "__main__":

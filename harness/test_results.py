@@ -463,20 +463,22 @@ class Bench(unittest.TestCase):
 
     def test_agreement_with_the_previous_run(self):
         def run(*ratios, kernels="k"):
-            return {"kernels": kernels, "method": {"boots": 5},
+            return {"kernels": {"x86_64": kernels}, "method": {"boots": 5},
                     "results": {"x86_64": {
                         f"case{i}": {"ratio": r} for i, r in
                         enumerate(ratios)} | {"p": {"untimed": "0 usec"}}}}
         old = run(1.0, 1.0, 1.0)
         self.assertEqual(kt_bench.agreement({}, old), "")
         self.assertRegex(kt_bench.agreement(old, run(1.0, 1.005, 1.02)),
-                         r"ratios agree .* \(3 cases\): median 0.50%, "
-                         r"worst 2.00% \(x86_64 case2\)")
+                         r"ratios agree .* \(3 cases on x86_64\): median "
+                         r"0.50%, worst 2.00% \(x86_64 case2\)")
         self.assertRegex(kt_bench.agreement(old, run(1.0, 1.0, 1.04)),
                          r"do not agree .* worst 4.00% \(x86_64 case2\)")
         self.assertRegex(kt_bench.agreement(old, run(1.02, 1.02, 1.0)),
                          r"do not agree .* median 2.00%")
-        self.assertIn("other patches", kt_bench.agreement(
+        self.assertRegex(kt_bench.agreement(old, run(1.0, 1.0)),
+                         r"\(2 cases .* one run only: x86_64 case2$")
+        self.assertIn("other kernels", kt_bench.agreement(
             old, run(1.0, 1.0, 1.0, kernels="other")))
 
     def test_verdict(self):
