@@ -17,12 +17,6 @@ console = "ttyS0"
 cmdline = "earlyprintk=serial,ttyS0,115200 vmalloc=256M"
 busybox = "i386"
 timeout = 300
-# The whole series builds and boots here; each patch on its own only on
-# the bisect targets (x86_64, ppc64le-radix, ppc32, arm32, arm64-64k):
-# ppc32 folds the PMD as this does (asm-generic/pgtable-nopmd.h), arm32
-# has the PMD sync mask, x86_64 the x86 code.  What none of them compiles
-# is x86-32's own (HIGHMEM, pgtable_32.c): make check KT_BISECT=all.
-bisect = False
 # KUnit: what this paging mode runs, and what it must skip.
 exercise = [
     "pgalloc_track.*_folded",

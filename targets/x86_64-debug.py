@@ -36,5 +36,5 @@ expect = [r"KT: la57 0", r"KT: cpus 2",
           r"kasan: KernelAddressSanitizer initialized"]
 # KUnit: the same cases as the target it inherits.
 # The whole series builds and boots here; each patch on its own only on
-# the bisect targets (x86_64, ppc64le-radix, ppc32, arm32, arm64-64k).
+# the bisect targets (x86_64, i386, ppc64le-radix, arm32, arm64-64k).
 bisect = False
