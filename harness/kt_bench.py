@@ -14,8 +14,8 @@ do, and the next run draws the same again.  What else varies is when the
 kernel's own background work (a purge of lazily freed areas, RCU
 callbacks, the random pool's reseeding) lands: QEMU delivers timer
 interrupts at points that depend on the host.  That work lands in many
-rounds and makes them longer, and now and then in one that it makes
-shorter (one round in ten of ppc64le's kvfree_rcu_2_arg_vmalloc_test):
+rounds and makes them longer, and on ppc64le makes one round at a fixed
+place shorter in most boots (kvfree_rcu_2_arg_vmalloc_test's 10th):
 each boot counts the second least of its rounds (the first round is a
 warm-up), or their mean for the cases whose sizes are drawn at random,
 whose work differs from round to round; each kernel boots several
@@ -202,10 +202,9 @@ def per_boot(values: dict, where: str, drawn: set,
     ran meanwhile (a purge of lazily freed areas, an RCU callback), which
     lands in some rounds and not in others.  It makes most of them
     longer (x86_64's vm_map_ram_test: 789 or 2077 us, 2077 in up to
-    five of a boot's nine rounds, so the median is no figure), and now
-    and then one
-    shorter (on ppc64le one round in ten of
-    kvfree_rcu_2_arg_vmalloc_test ran 16% shorter, so the least is
+    seven of a boot's nine rounds, so the median is no figure), and on
+    ppc64le one round at a fixed place shorter in most boots
+    (kvfree_rcu_2_arg_vmalloc_test's 10th, by 16%, so the least is
     none): the second least round is the case's cost.  But a case in
     drawn does different work each round (sizes drawn at random): its
     figure is the mean of its rounds.  A case with fewer figures than
