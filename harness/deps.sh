@@ -17,7 +17,7 @@ pkgs="git make gcc libc6-dev python3 perl flex bison bc kmod cpio xz-utils
       qemu-system-x86 qemu-system-ppc qemu-system-arm gcc-powerpc64le-linux-gnu
       gcc-powerpc-linux-gnu gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu sparse coccinelle ocaml libpython3-dev python3-sphinx
       python3-sphinx-rtd-theme python3-yaml python3-ply python3-git
-      lava-dispatcher python3-jinja2 gnuplot-nox $*"
+      lava-dispatcher python3-jinja2 gnuplot-nox universal-ctags cscope $*"
 
 missing=""
 for p in $pkgs; do

@@ -14,11 +14,11 @@ from typing import Callable, Optional
 
 import kt_fixtures
 import kt_targets
-from kt_common import (FAIL, PASS, RESULTS, SERIES, SKIP, Fail, log, rel,
-                       say, second_builder)
+from kt_common import (FAIL, PASS, POSTINGS, RESULTS, SERIES, SKIP, Fail, log,
+                       rel, say, second_builder)
 from kt_gates import (gate_builds, gate_checkpatch, gate_cocci, gate_docs,
                       gate_header, gate_kunit, gate_lava, gate_maintainers,
-                      gate_warnings)
+                      gate_tags, gate_warnings)
 from kt_guest import GUEST_LANES
 from kt_job import base_job, expected_tests, job
 from kt_report import Checks, summary_row, table
@@ -28,6 +28,9 @@ from kt_tree import patches_in
 
 # The target whose bundle make check runs as a LAVA job, with lava-run.
 LAVA_TARGET = "x86_64"
+# The target the first posting (the fixes) is also tested on alone, as
+# mm-hotfixes would take it without the rest.
+ALONE_TARGET = "x86_64"
 
 
 class Run:
@@ -126,6 +129,7 @@ def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str]) -> None:
         run.guarded(f"{t.build}: no test code in mm/", gate_kunit, t, head,
                     run.record)
         run.guarded("kernel-doc + htmldocs", gate_docs, head, run.record)
+        run.guarded("make tags", gate_tags, head, run.record)
     run.stage_done("patch gates", s)
 
 
@@ -160,6 +164,17 @@ def booted_fixtures(run: Run) -> list:
     return out
 
 
+def first_posting_alone(run: Run) -> tuple:
+    """(name, base future, future): the first posting applied to the base
+    on its own, built, booted and tested on ALONE_TARGET."""
+    t = kt_targets.load(ALONE_TARGET)
+    first = POSTINGS[0]
+    return (f"{ALONE_TARGET} ({first} alone)",
+            base_job(ALONE_TARGET, t, run.boots),
+            job(f"{ALONE_TARGET}-{first}", t, patches_in(SERIES / first),
+                run.boots, replay=True))
+
+
 def second_builder_work(run: Run, builds: list) -> tuple:
     """The second builder: its builds, then fixtures from the queue."""
     head, jobs = build_and_boot(run, builds)
@@ -188,6 +203,8 @@ def first_builder(run: Run) -> tuple:
         # takes booted fixtures meanwhile)
         gated_fixtures(run)
         booted = booted_fixtures(run)
+        if ALONE_TARGET in run.names and len(POSTINGS) > 1:
+            jobs.append(first_posting_alone(run))
         if theirs:
             s = time.time()
             log("check: waiting for the second builder")
@@ -242,11 +259,13 @@ def wait_for_guests(run: Run, jobs: list, booted: list) -> list:
     s, rows = time.time(), []
     log("check: all trees built; waiting for the guests")
     cases, suites = expected_tests(run.patches)
-    for n, b, r in sorted(jobs, key=lambda j: run.names.index(j[0])):
+    for n, b, r in sorted(jobs, key=lambda j: (
+            run.names.index(j[0].split()[0]), j[0])):
         b, r = b.result(), r.result()
         rows += [summary_row(b), summary_row(r)]
         judge(run, n, b, r)
-        judged_again(run, n, r, cases, suites)
+        if n in run.names:
+            judged_again(run, n, r, cases, suites)
     for f, r in booted:
         r = r.result()
         row = summary_row(r)

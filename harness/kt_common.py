@@ -16,6 +16,10 @@ KVER = os.environ.get("KVER", "6.12")
 SRC = BUILD / "src" / KVER          # the tree a developer edits
 SECOND = BUILD / "builder2"         # check's second builder: work/, out/
 SERIES = TOP / "series" / KVER
+# The postings under SERIES, each a directory with its own cover letter,
+# sent on their own and applied in this order: the fixes (mm-hotfixes),
+# then the feature (mm-new) on top of them.
+POSTINGS = ("fixes", "track")
 RESULTS = BUILD / "results"
 JOBS = str(os.cpu_count() or 2)
 
@@ -145,6 +149,7 @@ PACKAGE = {
     "qemu-system-arm": "qemu-system-arm",
     "qemu-system-aarch64": "qemu-system-arm",
     "lava-run": "lava-dispatcher", "gnuplot": "gnuplot-nox",
+    "ctags": "universal-ctags", "cscope": "cscope",
 }
 PY_PACKAGE = {"ply": "python3-ply", "git": "python3-git",
               "jinja2": "python3-jinja2"}

@@ -12,12 +12,12 @@ import kt_results
 from kt_common import (BUILD, FAIL, HARNESS_GIT, PASS, RESULTS, SKIP, TOP,
                        Fail, Record, git, log, outs, rel, work)
 from kt_gates import (gate_checkpatch, gate_cocci, gate_docs, gate_kunit,
-                      gate_lava, gate_patch, gate_warnings)
+                      gate_lava, gate_patch, gate_tags, gate_warnings)
 from kt_tree import apply, worktree
 
 FIXTURES = TOP / "tests" / "fixtures"
 GATES = ("builds", "warnings", "checkpatch", "docs", "coccicheck", "kunit",
-         "lava")
+         "lava", "tags")
 # What an Expect: line may name: a boot check (suite.case, as in
 # results.json) or a gate.
 CHECK = re.compile(r"^(apply|boot\.boot|console\.clean|"
@@ -129,6 +129,7 @@ def run_gates(f: Fixture, patches: list) -> list:
         "kunit": lambda: gate_kunit(ts[0], head, rec),
         "lava": lambda: gate_lava(ts[0], patches + [f.path], rec,
                                   f"fixture-{f.name}-lava"),
+        "tags": lambda: gate_tags(head, rec),
     }
     for g in dict.fromkeys(c[len("gate."):] for c, _ in f.gated()):
         try:

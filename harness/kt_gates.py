@@ -425,6 +425,50 @@ def gate_header(t: Target, head: str, record: Record) -> None:
            + ", ".join(users) + ")", ok(not outside), "\n".join(outside))
 
 
+# ------------------------------------------------------------------ tags
+
+# The header whose functions a reader looks up with tags.
+TAGGED_HEADER = "mm/pgalloc-track.h"
+
+
+def tagged(rev: str) -> dict:
+    """{name: kind} of the tags that 'make tags' (scripts/tags.sh, with
+    its own ctags options and regexes) gives TAGGED_HEADER at rev.  Its
+    file list is cut down to the header (COMPILED_SOURCE=1 reads it from
+    the *.cmd files where it runs: one names the header), so this takes
+    a second instead of a full 'make tags'."""
+    git("checkout", "-q", "-f", "--detach", rev, cwd=work())
+    header = work() / TAGGED_HEADER
+    d = BUILD / "tagtest"
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    (d / "header.cmd").write_text(f"deps_header := \\\n  {header} \\\n\n")
+    run(["bash", str(work() / "scripts/tags.sh"), "tags"], cwd=d,
+        env={"COMPILED_SOURCE": "1", "KBUILD_ABS_SRCTREE": "1",
+             "srctree": str(work()), "SRCARCH": "x86", "ARCH": "x86_64"})
+    out = {}
+    for l in (d / "tags").read_text(errors="replace").splitlines():
+        f = l.split("\t")
+        if len(f) > 3 and f[1] == str(header):
+            out[f[0]] = f[3]
+    return out
+
+
+def gate_tags(head: str, record: Record) -> None:
+    """Every function that 'make tags' finds in TAGGED_HEADER on the base
+    is found at head too, where a generator macro defines it."""
+    require("ctags")
+    # (its functions and function-like macros: not the include guard)
+    want = sorted(n for n, kind in tagged("base").items()
+                  if kind in "fd" and not n.startswith("_"))
+    got = tagged(head)
+    missing = [n for n in want if n not in got]
+    record(f"make tags finds {', '.join(want)} in {TAGGED_HEADER}",
+           ok(want and not missing),
+           f"not tagged: {', '.join(missing)}" if missing else
+           ("" if want else "no function tagged on the base"))
+
+
 def maintainers_args(text: str) -> list:
     """What to ask get_maintainer.pl about a patch: the patch itself, or,
     for one that only edits MAINTAINERS, the files its new F: lines name

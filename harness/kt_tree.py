@@ -7,8 +7,8 @@ import threading
 import time
 from pathlib import Path
 
-from kt_common import (BASE_DATE, BUILD, HARNESS_GIT, KVER, SECOND, SERIES,
-                       SRC, Fail, deb_field, git, log, rel, run, work)
+from kt_common import (BASE_DATE, BUILD, HARNESS_GIT, KVER, POSTINGS, SECOND,
+                       SERIES, SRC, Fail, deb_field, git, log, rel, run, work)
 
 
 def base_tree() -> str:
@@ -54,8 +54,23 @@ def base_tree() -> str:
 
 
 def patches_in(d: Path) -> list:
-    return sorted(p for p in Path(d).glob("[0-9][0-9][0-9][0-9]-*.patch")
+    """The patches of a posting directory, or of every posting of a series
+    directory (POSTINGS), in the order they apply."""
+    d = Path(d)
+    postings = [d / p for p in POSTINGS if (d / p).is_dir()]
+    if postings:
+        return [p for sub in postings for p in patches_in(sub)]
+    return sorted(p for p in d.glob("[0-9][0-9][0-9][0-9]-*.patch")
                   if not p.name.startswith("0000-"))
+
+
+def posting_ends(series: Path) -> list:
+    """[(posting, number of patches up to and including its last)]."""
+    ends, n = [], 0
+    for name in POSTINGS:
+        n += len(patches_in(series / name))
+        ends.append((name, n))
+    return ends
 
 
 def apply(tree: Path, patches: list, env: dict = None,
@@ -102,41 +117,73 @@ def apply(tree: Path, patches: list, env: dict = None,
     return commits
 
 
+def patch_notes(text: str) -> str:
+    """The "Notes:" that format-patch --notes put below a patch's "---"
+    (git am drops them), without their indent."""
+    m = re.search(r"^---\n\nNotes:\n((?:    .*\n)+)", text, re.M)
+    return "".join(l[4:] for l in m.group(1).splitlines(True)) if m else ""
+
+
 def cmd_tree() -> None:
     base_tree()
     identity = {} if git("config", "user.email", check=False) else HARNESS_GIT
     if git("status", "--porcelain", "-uno"):
         raise Fail(f"{rel(SRC)} has uncommitted changes: commit or drop them")
-    commits = apply(SRC, patches_in(SERIES), env=identity, reuse=False)
+    patches = patches_in(SERIES)
+    commits = apply(SRC, patches, env=identity, reuse=False)
+    # The notes below each patch's "---" (its changelog), back on its
+    # commit, and carried along when a rebase rewrites it.
+    git("config", "notes.rewriteRef", "refs/notes/commits")
+    for c, p in zip(commits, patches):
+        notes = patch_notes(p.read_text())
+        if notes:
+            git("notes", "add", "-f", "-m", notes.rstrip("\n"), c,
+                env=identity)
+    # A branch marks where each posting but the last ends.
+    for name, n in posting_ends(SERIES)[:-1]:
+        git("branch", "-f", name, commits[n - 1] if n else "base")
     git("checkout", "-q", "-B", "series")
+    marks = ", ".join(f"'{n}'" for n, _ in posting_ends(SERIES)[:-1])
     log(f"tree: {rel(SRC)} is on branch 'series', {len(commits)} patches "
-        "on 'base'; edit, commit, then 'make export'")
+        f"on 'base' (branch {marks} ends the first posting: move it with "
+        "the commits); edit, commit, then 'make export'")
 
 
-# The revision of the series on the list: "[PATCH v2 01/10]".
-SUBJECT_PREFIX = "PATCH v2"
+# The revision on the list: no list has seen this series yet, so its first
+# posting is "[PATCH 01/10]" (the earlier revisions were reviewed here).
+SUBJECT_PREFIX = "PATCH"
 
 
 def cmd_export() -> None:
     if not git("rev-parse", "-q", "--verify", "base", check=False):
         raise Fail(f"no tree in {rel(SRC)}: run 'make tree' first")
-    cover = SERIES / "0000-cover-letter.patch"
+    start = "base"
+    for name in POSTINGS:
+        end = name if name != POSTINGS[-1] else "HEAD"
+        if not git("rev-parse", "-q", "--verify", end, check=False):
+            raise Fail(f"no branch '{name}' in {rel(SRC)}: run 'make tree'")
+        export_posting(SERIES / name, f"{start}..{end}")
+        start = end
+
+
+def export_posting(d: Path, revs: str) -> None:
+    """d/: the commits revs as patches, its cover letter's text kept."""
+    cover = d / "0000-cover-letter.patch"
     old = cover.read_text() if cover.exists() else ""
     tmp = BUILD / "export.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     git("format-patch", "-q", "--cover-letter", "--base=base", "--notes",
-        f"--subject-prefix={SUBJECT_PREFIX}", "-o", str(tmp), "base..HEAD")
+        f"--subject-prefix={SUBJECT_PREFIX}", "-o", str(tmp), revs)
     if old:     # keep the cover letter's subject and text
         new = tmp / "0000-cover-letter.patch"
         new.write_text(keep_cover(old, new.read_text()))
-    for p in SERIES.glob("*.patch"):
+    for p in d.glob("*.patch"):
         p.unlink()
-    SERIES.mkdir(parents=True, exist_ok=True)
+    d.mkdir(parents=True, exist_ok=True)
     for p in sorted(tmp.iterdir()):
-        shutil.move(str(p), SERIES / p.name)
+        shutil.move(str(p), d / p.name)
     tmp.rmdir()
-    log(f"export: {len(patches_in(SERIES))} patches + cover letter "
-        f"in {rel(SERIES)}")
+    log(f"export: {len(patches_in(d))} patches + cover letter in {rel(d)}")
 
 
 def mail_subject(text: str) -> str:

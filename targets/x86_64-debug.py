@@ -34,7 +34,23 @@ vmalloc = "test_loop_count=30 test_repeat_count=1 nr_threads=2"
 timeout = 1500
 expect = [r"KT: la57 0", r"KT: cpus 2",
           r"kasan: KernelAddressSanitizer initialized"]
-# KUnit: the same cases as the target it inherits.
+# KUnit: the paging of the target it inherits; the KASAN zero shadow is
+# the one sync case that installs a top-level table here.
+exercise = [
+    "pgalloc_track.p4d_alloc_track_folded",
+    "pgalloc_track.pud_alloc_track_n*",
+    "pgalloc_track.pmd_alloc_track_n*",
+    "pgalloc_track.pte_alloc_kernel_track_new",
+    "kernel_pgtable_sync.sync_kasan_zero_shadow",
+]
+skip = [
+    "pgalloc_track.p4d_alloc_track_n*",
+    "pgalloc_track.pud_alloc_track_folded",
+    "pgalloc_track.pmd_alloc_track_folded",
+    "kernel_pgtable_sync.sync_vmap",
+    "kernel_pgtable_sync.sync_ioremap_page_range",
+    "kernel_pgtable_sync.sync_apply_to_page_range",
+]
 # The whole series builds and boots here; each patch on its own only on
 # the bisect targets (x86_64, i386, ppc64le-radix, arm32, arm64-64k).
 bisect = False
