@@ -31,7 +31,9 @@ class Job:
         self.out.mkdir(parents=True)
         self.t0 = time.time()
         self.r = {"job": name, "target": t.name,
-                  "kernel": f"linux-source-{KVER}",
+                  # the package and version the base was unpacked from
+                  "kernel": git("log", "-1", "--format=%s", "base",
+                                check=False) or f"linux-source-{KVER}",
                   "patches": [rel(p) for p in patches], "stages": {},
                   "tests": {}, "error": None}
 

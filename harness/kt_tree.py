@@ -172,7 +172,7 @@ def export_posting(d: Path, revs: str) -> None:
     old = cover.read_text() if cover.exists() else ""
     tmp = BUILD / "export.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    git("format-patch", "-q", "--cover-letter", "--base=base", "--notes",
+    git("format-patch", "-q", "--cover-letter", "--notes",
         f"--subject-prefix={SUBJECT_PREFIX}", "-o", str(tmp), revs)
     if old:     # keep the cover letter's subject and text
         new = tmp / "0000-cover-letter.patch"
