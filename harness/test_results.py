@@ -300,6 +300,20 @@ class Lava(unittest.TestCase):
             "fix_size_alloc_test: LAVA missing, harness pass",
             "pmd_alloc_track_new: LAVA pass, harness fail"])
 
+    def test_compare_the_by_design_failure(self):
+        """test_vmalloc.sh's KTAP says XFAIL ("ok"), which LAVA records as
+        a pass; the harness's skip of the same case agrees, and only of
+        that case."""
+        tests = {"test_vmalloc": {"align_shift_alloc_test": ("skip", "x"),
+                                  "fix_size_alloc_test": ("skip", "y")}}
+        lava = {"align_shift_alloc_test": "pass",
+                "fix_size_alloc_test": "pass"}
+        self.assertEqual(kt_lava.compare(lava, tests), [
+            "fix_size_alloc_test: LAVA pass, harness skip"])
+        lava["align_shift_alloc_test"] = "fail"
+        self.assertIn("align_shift_alloc_test: LAVA fail, harness pass",
+                      kt_lava.compare(lava, tests))
+
     @unittest.skipUnless(Path("/usr/lib/python3/dist-packages/lava_common")
                          .exists(), "lava-dispatcher is not installed")
     def test_the_jobs_are_valid_lava_jobs(self):
