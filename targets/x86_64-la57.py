@@ -18,8 +18,7 @@ qemu = ["qemu-system-x86_64", "-machine", "pc", "-cpu", "qemu64,+la57", "-m", "5
 console = "ttyS0"
 cmdline = "earlyprintk=serial,ttyS0,115200"
 busybox = "/bin/busybox"
-# (KASAN makes test_vmalloc several times slower under TCG)
-timeout = 900
+timeout = 300
 # 5-level paging really in use: the kernel clears the la57 CPU flag when
 # it runs with 4 levels.
 expect = [r"KT: la57 [1-9]", r"kasan: KernelAddressSanitizer initialized"]
