@@ -1,57 +1,81 @@
-# make          the main job: series applied to Debian's 6.12 tree, x86_64
-#               built, booted in QEMU, vmalloc selftests run, verdict printed
-# make check    every check: the harness's own tests, the targets, the gates
-#               and the harness fixtures
-# make selftest the harness's own tests (seconds; unpacks the base tree once)
-# make tree     build/src/6.12 with the series applied as commits, to edit
-# make export   series/6.12/ regenerated from the commits in build/src/6.12
-# make bundle   build/bundle/TARGET/ (TARGETS, default x86_64): what a person
-#               boots on a machine of their own, or a LAVA lab runs;
-#               PROFILE=hw: built from the architecture's defconfig
-# make bench    test_vmalloc's performance mode and a page-fault loop, base
-#               against series (TARGETS, default x86_64), under -icount;
-#               FIXTURE=tests/bench/slow-vmalloc.patch: must see a slowdown
-# make check-hw the hw bundles (targets/hw/) built, booted in QEMU as their
-#               README says, judged (slow: defconfig builds)
-# make fresh    make and make check (TARGETS, default x86_64) in a clean
-#               clone inside a minimal Debian 12 root: proves deps.sh
+# The harness's entry points; `make help` lists them.  Each installs what
+# it needs from Debian first (harness/deps.sh).  Everything is
+# `python3 harness/kt.py COMMAND`: `python3 harness/kt.py --help`.
 PY := python3
 KT := $(PY) harness/kt.py
 TARGETS ?=
+# make KUNIT=GLOB: one KUnit suite or case; make check GATE=name /
+# FIXTURE=name: one gate or fixture (space-separated for several)
+KUNIT ?=
+GATE ?=
+FIXTURE ?=
 
-all: deps
-	$(KT) run $(or $(TARGETS),x86_64)
+all: deps-run
+	$(KT) run $(if $(KUNIT),--kunit '$(KUNIT)') $(or $(TARGETS),x86_64)
 
-check: deps selftest
-	$(KT) check $(TARGETS)
+check: selftest
+	$(KT) check $(foreach g,$(GATE),--gate $(g)) \
+		$(foreach f,$(FIXTURE),--fixture $(f)) $(TARGETS)
 
-selftest: deps
+selftest: deps-check
 	@$(KT) base
 	$(PY) -m unittest discover -s harness -p 'test_*.py'
 
-tree: deps
+tree: deps-run
 	$(KT) tree
 
 export:
 	$(KT) export
 
-bundle: deps
+bundle: deps-run
 	$(KT) bundle $(if $(PROFILE),--profile $(PROFILE)) $(or $(TARGETS),x86_64)
 
-check-hw: deps
+check-hw: deps-check
 	$(KT) check-hw $(TARGETS)
 
-bench: deps
+bench: deps-bench
 	$(KT) bench $(if $(FIXTURE),--fixture $(FIXTURE)) $(or $(TARGETS),x86_64)
 
 fresh:
 	@sh harness/deps.sh debootstrap
 	bash harness/fresh.sh $(or $(TARGETS),x86_64)
 
-deps:
-	@sh harness/deps.sh
+deps-run:
+	@sh harness/deps.sh run $(if $(filter-out x86_64,$(TARGETS)),targets)
+
+deps-check:
+	@sh harness/deps.sh check
+
+deps-bench:
+	@sh harness/deps.sh bench
+
+deps: deps-check
 
 clean:
 	@bash harness/clean.sh
 
-.PHONY: all check selftest tree export bundle check-hw bench fresh deps clean
+help:
+	@echo 'make                the main job: the series on x86_64, built, booted in'
+	@echo '                    QEMU, KUnit and test_vmalloc judged, verdict printed'
+	@echo 'make check          every check: harness self-tests, all targets (built,'
+	@echo '                    booted), the patch gates, the known-bad fixtures'
+	@echo 'make selftest       the harness self-tests only (seconds)'
+	@echo 'make tree           build/src/6.12: base and series as git commits, to edit'
+	@echo 'make export         series/6.12/ written again from build/src/6.12'
+	@echo 'make bundle         build/bundle/TARGET/: what a board or a LAVA lab boots'
+	@echo 'make check-hw       the hw bundles (targets/hw/) built and booted (slow)'
+	@echo 'make bench          test_vmalloc performance, base against series (-icount)'
+	@echo 'make fresh          make and make check in a new Debian 12 root (debootstrap)'
+	@echo 'make clean          remove build/'
+	@echo
+	@echo 'Variables:'
+	@echo '  TARGETS="x86_64 i386"   the targets (python3 harness/kt.py targets)'
+	@echo '  KUNIT=pgalloc_track     make: one KUnit suite or SUITE.CASE glob only'
+	@echo '  GATE=checkpatch         make check: one gate (or several, spaced)'
+	@echo '  FIXTURE=wrong-level-bit make check: one fixture of tests/fixtures/'
+	@echo '  PROFILE=hw              make bundle: from the defconfig'
+	@echo
+	@echo 'More: python3 harness/kt.py --help, and python3 harness/kt.py COMMAND --help'
+
+.PHONY: all check selftest tree export bundle check-hw bench fresh deps \
+	deps-run deps-check deps-bench clean help

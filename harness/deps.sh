@@ -1,6 +1,10 @@
 #!/bin/sh
-# Install from Debian whatever the harness needs and the machine lacks.
-# Usage: harness/deps.sh [EXTRA_PACKAGE...]
+# Install from Debian what a command of the harness needs and the machine
+# lacks.  Usage: harness/deps.sh [GROUP...] [PACKAGE...]
+#   run      build and boot x86_64 (make)
+#   targets  every target's cross compiler and QEMU (make TARGETS=...)
+#   check    the targets and every gate (make check, make selftest)
+#   bench    check's, and gnuplot for the plot (make bench)
 set -eu
 
 # ocaml, libpython3-dev: spatch compiles the OCaml parts of some
@@ -12,12 +16,26 @@ set -eu
 # lava-server's device-type templates (lava-server is downloaded and
 # extracted, not installed).
 
-pkgs="git make gcc libc6-dev python3 perl flex bison bc kmod cpio xz-utils
-      libelf-dev libssl-dev ccache busybox-static linux-source-6.12
-      qemu-system-x86 qemu-system-ppc qemu-system-arm gcc-powerpc64le-linux-gnu
-      gcc-powerpc-linux-gnu gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu sparse coccinelle ocaml libpython3-dev python3-sphinx
-      python3-sphinx-rtd-theme python3-yaml python3-ply python3-git
-      lava-dispatcher python3-jinja2 gnuplot-nox universal-ctags cscope $*"
+run="git make gcc libc6-dev python3 perl flex bison bc kmod cpio xz-utils
+     libelf-dev libssl-dev ccache busybox-static linux-source-6.12
+     qemu-system-x86"
+targets="qemu-system-ppc qemu-system-arm gcc-powerpc64le-linux-gnu
+         gcc-powerpc-linux-gnu gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu"
+gates="sparse coccinelle ocaml libpython3-dev python3-sphinx
+       python3-sphinx-rtd-theme python3-yaml python3-ply python3-git
+       lava-dispatcher python3-jinja2 universal-ctags cscope"
+bench="gnuplot-nox"
+
+pkgs=$run
+for g in "$@"; do
+	case $g in
+	run) ;;
+	targets) pkgs="$pkgs $targets" ;;
+	check) pkgs="$pkgs $targets $gates" ;;
+	bench) pkgs="$pkgs $targets $gates $bench" ;;
+	*) pkgs="$pkgs $g" ;;
+	esac
+done
 
 missing=""
 for p in $pkgs; do

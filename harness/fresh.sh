@@ -94,10 +94,11 @@ cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 	echo "fresh: note: uncommitted changes in $TOP are not in the clone"
 git clone -q "$TOP" "$ROOT/root/kt"
 echo "fresh: clone of $(git -C "$ROOT/root/kt" log -1 --format='%h %s')"
-# The packages deps.sh installs: the words of its pkgs="..." list.
+# The packages deps.sh installs: the words of its run="...", targets="..."
+# and gates="..." lists.
 deps_pkgs() {
-	sed -n '/^pkgs="/,/"/p' "$ROOT/root/kt/harness/deps.sh" |
-		sed 's/^pkgs="//; s/".*//' | tr -s ' \t' '\n\n'
+	sed -n -E '/^(run|targets|gates|bench)="/,/"/p' "$ROOT/root/kt/harness/deps.sh" |
+		sed -E 's/^(run|targets|gates|bench)="//; s/".*//' | tr -s ' \t' '\n\n'
 }
 for p in ${FRESH_DROP:-}; do
 	deps_pkgs | grep -qxF -- "$p" ||

@@ -1,29 +1,11 @@
 #!/usr/bin/env python3
-"""Apply the series to Debian's kernel tree, build, boot in QEMU, test, report.
-
-  kt.py tree                 build/src/KVER: base commit + series as commits
-  kt.py export               series/KVER/ from build/src/KVER (format-patch)
-  kt.py base                 build/src/KVER: the base commit only
-  kt.py run [TARGET...]      the main job: the series built, booted, tested
-  kt.py check [TARGET...]    every check: targets, gates, then the fixtures
-  kt.py bundle [--profile hw] [TARGET...]
-                             build/bundle/TARGET/: kernel, initramfs,
-                             command line, QEMU command, LAVA job, README
-  kt.py check-hw [TARGET...] the hw-profile bundles (TARGET-hw, default
-                             every one in targets/hw/) built, booted by
-                             their qemu.sh, judged
-  kt.py bench [--boots N] [--fixture PATCH] [TARGET...]
-                             test_vmalloc's performance mode and a page-fault
-                             loop, base against series, under -icount
-  kt.py judge --target TARGET CONSOLE_LOG
-                             the verdict of a console log captured anywhere
-
-Everything generated lands under build/.  Exit status is non-zero on failure.
-The pipeline, one module each: kt_tree (base, apply, export), kt_targets,
-kt_kbuild (kconfig, make, objects, size), kt_guest (initramfs, QEMU),
-kt_ktap and kt_results (the verdict of a console), kt_job (one target),
-kt_findings and kt_gates, kt_fixtures, kt_check and kt_report.
+"""kt.py: the command line of the harness (kt.py --help, kt.py COMMAND
+--help).  The pipeline, one module each: kt_tree (base, apply, export),
+kt_targets, kt_kbuild (kconfig, make, objects, size), kt_guest (initramfs,
+QEMU), kt_ktap and kt_results (the verdict of a console), kt_job (one
+target), kt_findings and kt_gates, kt_fixtures, kt_check and kt_report.
 """
+import argparse
 import concurrent.futures
 import fcntl
 import os
@@ -37,11 +19,16 @@ import kt_results
 import kt_targets
 from kt_bench import BOOTS, cmd_bench
 from kt_bundle import boot_bundle, make_bundle
-from kt_check import cmd_check
-from kt_common import BUILD, RESULTS, SERIES, SRC, Fail, rel, say
+import kt_check
+import kt_guest
+from kt_common import BUILD, KVER, RESULTS, SERIES, SRC, Fail, rel, say
 from kt_job import expected_tests, job
 from kt_report import summary_row, table
 from kt_tree import base_tree, cmd_export, cmd_tree, patches_in
+
+
+# The lines of each failed case's detail that kt.py run prints.
+DETAIL_LINES = 4
 
 
 def cmd_run(names: list) -> int:
@@ -54,6 +41,13 @@ def cmd_run(names: list) -> int:
     for r in results:
         if r["error"]:
             say(f"FAIL {r['error']}")
+        for case in kt_results.failed(r["tests"]):
+            suite, name = case.rsplit(".", 1)
+            detail = r["tests"][suite][name][1].strip().splitlines()
+            say(f"  {case}: " + "\n    ".join(detail[:DETAIL_LINES]
+                                              or ["(no detail)"]))
+        if r.get("reproduce"):
+            say(f"  boot it again: {r['reproduce']} [--shell | --gdb]")
     say(f"results: {rel(RESULTS)}/<target>/results.json")
     return 1 if any(r["error"] for r in results) else 0
 
@@ -107,79 +101,191 @@ def cmd_check_hw(targets: list) -> int:
     return 1 if bad else 0
 
 
-def dispatch(cmd: str, args: list) -> int:
+def targets_of(names: list, default: list) -> list:
+    """Targets by name (a bad one named now, before any work)."""
+    return [kt_targets.load(n) for n in names or default]
+
+
+def cmd_targets() -> int:
+    for n in kt_targets.names():
+        t = kt_targets.load(n)
+        say(f"{n:16} {t.arch:8} build {t.build:14} "
+            f"{'check' if t.in_check else '':6}"
+            f"{'bisect' if t.bisect else '':7}{' '.join(t.qemu[:1])}")
+    return 0
+
+
+def dispatch(a: argparse.Namespace) -> int:
+    cmd = a.command
+    if cmd == "targets":
+        return cmd_targets()
     if cmd == "tree":
         cmd_tree()
-    elif cmd == "export":
+        return 0
+    if cmd == "export":
         cmd_export()
-    elif cmd == "judge":
+        return 0
+    if cmd == "judge":
+        t = kt_targets.load(a.target)
         base_tree()
         kt_ktap.load(SRC)
-        return cmd_judge(args)
-    elif cmd in ("base", "run", "check"):
-        names = args or (["x86_64"] if cmd == "run" else kt_targets.names())
-        targets = [kt_targets.load(n) for n in names]   # name a bad one now
+        return cmd_judge(["--target", t.name, a.console_log])
+    if cmd in ("base", "run", "check"):
+        every = a.targets == ["all"]
+        names = kt_targets.names() if every else [t.name for t in targets_of(
+            a.targets, ["x86_64"] if cmd == "run" else [])]
+        if cmd == "check":
+            kt_check.selection(names, a.gate, a.fixture)  # (errors now)
         base_tree()
         # (the kernel's own KUnit tool, before any thread starts)
         kt_kunit.load(SRC)
         kt_ktap.load(SRC)
         if cmd == "run":
-            return cmd_run([t.name for t in targets])
+            return cmd_run(names)
         if cmd == "check":
-            return cmd_check([t.name for t in targets])
-    elif cmd == "bundle":
-        profile = ""
-        if args[:1] == ["--profile"] and len(args) > 1:
-            profile, args = args[1], args[2:]
-        targets = [kt_targets.load(kt_targets.profile_name(n, profile))
-                   for n in args or ["x86_64"]]
+            return kt_check.cmd_check(names, a.gate, a.fixture)
+        return 0
+    if cmd == "bundle":
+        targets = [kt_targets.load(kt_targets.profile_name(n, a.profile))
+                   for n in a.targets or ["x86_64"]]
         base_tree()
         kt_kunit.load(SRC)
         for t in targets:
             make_bundle(t, patches_in(SERIES))
-    elif cmd == "bench":
-        opts = {"--boots": str(BOOTS), "--fixture": ""}
-        while args[:1] and args[0] in opts and len(args) > 1:
-            opts[args[0]], args = args[1], args[2:]
-        targets = [kt_targets.load(n) for n in args or ["x86_64"]]
-        fixture = Path(opts["--fixture"]).resolve() \
-            if opts["--fixture"] else None
+        return 0
+    if cmd == "bench":
+        targets = targets_of(a.targets, ["x86_64"])
+        fixture = Path(a.fixture).resolve() if a.fixture else None
         if fixture and not fixture.is_file():
-            raise Fail(f"{opts['--fixture']}: no such patch")
+            raise Fail(f"{a.fixture}: no such patch")
         base_tree()
         kt_kunit.load(SRC)
-        return cmd_bench(targets, patches_in(SERIES), int(opts["--boots"]),
-                         fixture)
-    elif cmd == "check-hw":
+        return cmd_bench(targets, patches_in(SERIES), a.boots, fixture)
+    if cmd == "check-hw":
         targets = [kt_targets.load(kt_targets.profile_name(n, "hw"))
-                   for n in args] if args else \
+                   for n in a.targets] if a.targets else \
             [kt_targets.load(n) for n in kt_targets.names("hw")]
         base_tree()
         kt_ktap.load(SRC)
         return cmd_check_hw(targets)
-    else:
-        raise Fail(f"unknown command '{cmd}' (see kt.py --help)")
-    return 0
+    raise Fail(f"unknown command '{cmd}'")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a wrong option or command a one-line error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} "
+                  "--help)\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = Parser(
+        prog="kt.py", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Apply the series to Debian's kernel tree, build, boot "
+        "in QEMU, test, report.  Everything generated lands under build/; "
+        "the exit status is non-zero on failure.",
+        epilog="examples:\n"
+        "  kt.py run                        the main job on x86_64\n"
+        "  kt.py run --kunit pgalloc_track  one KUnit suite (no "
+        "test_vmalloc)\n"
+        "  kt.py check i386                 every check of one target\n"
+        "  kt.py check --gate checkpatch    one gate\n"
+        "  kt.py check --fixture wrong-level-bit   one fixture\n"
+        "  kt.py judge --target i386 console.log")
+    p.add_argument("--kver", default=KVER, help="the kernel tree: "
+                   "series/KVER/ on Debian's linux-source-KVER "
+                   f"(default {KVER}; or KVER=)")
+    p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto",
+                   help="how QEMU runs guests: auto (default) takes KVM "
+                   "where /dev/kvm can run the guest; make bench and the "
+                   "LAVA job always use TCG")
+    p.add_argument("--no-replay", action="store_true",
+                   help="boot every guest, even one whose same kernel, "
+                   "initramfs and command passed before (or KT_REPLAY=0)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def cmd(name, help_, targets=True):
+        c = sub.add_parser(name, help=help_, description=help_)
+        if targets:
+            c.add_argument("targets", nargs="*", metavar="TARGET",
+                           help="targets/TARGET.py (kt.py targets lists "
+                           "them; 'all': every one)")
+        return c
+    cmd("targets", "list the boot targets", targets=False)
+    cmd("tree", "build/src/KVER: the base commit and the series as "
+        "commits, to edit", targets=False)
+    cmd("export", "series/KVER/ written again from build/src/KVER "
+        "(git format-patch, one directory per posting)", targets=False)
+    cmd("base", "unpack Debian's tree into build/src/KVER only")
+    c = cmd("run", "the main job: the series built, booted and tested on "
+            "each TARGET (default x86_64), verdict printed")
+    c.add_argument("--kunit", metavar="GLOB", help="run only the KUnit "
+                   "suites or cases GLOB selects (kunit.filter_glob: SUITE "
+                   "or SUITE.CASE, with * and ?), and no test_vmalloc; the "
+                   "verdict expects only those")
+    c = cmd("check", "every check: each target built and booted (the base "
+            "too where the series fails), the patch gates, the fixtures; "
+            "with --gate or --fixture, only those")
+    c.add_argument("--gate", action="append", default=[], metavar="NAME",
+                   help=f"only this gate (repeatable): "
+                   f"{', '.join(kt_check.ALL_GATES)}")
+    c.add_argument("--fixture", action="append", default=[], metavar="NAME",
+                   help="only this fixture of tests/fixtures/ (repeatable; "
+                   "the name without .patch)")
+    c.add_argument("--bisect-all", action="store_true",
+                   help="build every patch on its own on every target, not "
+                   "only on the bisect targets (or KT_BISECT=all)")
+    c = cmd("bundle", "build/bundle/TARGET/: kernel, initramfs, command "
+            "line, QEMU command, LAVA job, README (default x86_64)")
+    c.add_argument("--profile", choices=kt_targets.PROFILES, default="",
+                   help="hw: built from the architecture's defconfig")
+    cmd("check-hw", "the hw bundles (targets/hw/) built, booted by their "
+        "qemu.sh, judged (slow: defconfig builds)")
+    c = cmd("bench", "test_vmalloc's performance mode and a page-fault "
+            "loop, base against series, under -icount (default x86_64)")
+    c.add_argument("--boots", type=int, default=BOOTS,
+                   help=f"boots of each kernel (default {BOOTS})")
+    c.add_argument("--fixture", metavar="PATCH", help="a patch on top of "
+                   "the series that must show as a slowdown")
+    c = cmd("judge", "the verdict of a console log captured anywhere, "
+            "judged as make check judges its guests", targets=False)
+    c.add_argument("--target", required=True, help="the target it booted")
+    c.add_argument("console_log", metavar="CONSOLE_LOG")
+    return p
 
 
 def main(argv: list) -> int:
-    if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__)
-        return 0
+    a = parser().parse_args(argv)
+    if a.kver != KVER:
+        # (paths of every module follow KVER, read once at import)
+        os.execve(sys.executable, [sys.executable, __file__, *argv],
+                  dict(os.environ, KVER=a.kver))
+    if a.no_replay:
+        os.environ["KT_REPLAY"] = "0"
+    if getattr(a, "bisect_all", False):
+        os.environ["KT_BISECT"] = "all"
+    kt_guest.ACCEL[0] = a.accel
+    if a.command == "run":
+        kt_guest.LIVE[0] = "all"
+        if a.kunit:
+            kt_guest.EXTRA_CMDLINE[:] = [f"kunit.filter_glob={a.kunit}",
+                                         "kt.vmalloc=0"]
     # Called from our Makefile: its variables (TARGETS=...) must not reach
     # the kernel's own makes through MAKEFLAGS.
     for v in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
         os.environ.pop(v, None)
-    BUILD.mkdir(exist_ok=True)
-    lock = open(BUILD / ".lock", "w")
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        print("error: another kt.py is running on this build/",
-              file=sys.stderr)
-        return 1
-    try:
-        return dispatch(argv[0], argv[1:])
+        if a.command in ("targets",):
+            return dispatch(a)
+        BUILD.mkdir(exist_ok=True)
+        lock = open(BUILD / ".lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise Fail("another kt.py is running on this build/ "
+                       f"({rel(BUILD / '.lock')})") from None
+        return dispatch(a)
     except Fail as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -150,7 +150,7 @@ SEEDED = {"pc", "virt", "pseries", "powernv9"}
 def bench_options(t: Target, seed: int) -> list:
     """t's QEMU options, on one vCPU, the guest's random seed from QEMU's
     random numbers, fixed by seed."""
-    opts = qemu_options(t)
+    opts = qemu_options(t, "tcg")       # (-icount is TCG's)
     if "-smp" in opts:
         i = opts.index("-smp")
         opts = opts[:i] + opts[i + 2:]

@@ -35,7 +35,7 @@ def make_bundle(t: Target, patches: list, dest: Path = None) -> Path:
     qemu = dest / "qemu.sh"
     qemu.write_text("#!/bin/sh\n# The machine, stood in for by QEMU (TCG), "
                     "as make check boots it.\ncd \"$(dirname \"$0\")\"\n"
-                    "exec " + shlex.join(qemu_command(t, image, INITRD))
+                    "exec " + shlex.join(qemu_command(t, image, INITRD, "tcg"))
                     + ' "$@"\n')
     qemu.chmod(0o755)
     minutes = job_minutes(t)

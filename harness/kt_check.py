@@ -6,6 +6,7 @@ the fixtures use, then the patch gates and the fixtures; a second thread
 builds the others meanwhile.  Guests boot two at a time in the
 background while the next trees build."""
 import concurrent.futures
+import dataclasses
 import os
 import threading
 import time
@@ -14,8 +15,8 @@ from typing import Callable, Optional
 
 import kt_fixtures
 import kt_targets
-from kt_common import (FAIL, PASS, POSTINGS, RESULTS, SERIES, SKIP, Fail, log,
-                       rel, say, second_builder)
+from kt_common import (FAIL, HARNESS_GIT, PASS, POSTINGS, RESULTS, SERIES,
+                       SKIP, Fail, log, rel, say, second_builder)
 from kt_gates import (gate_builds, gate_checkpatch, gate_cocci, gate_docs,
                       gate_header, gate_kunit, gate_lava, gate_maintainers,
                       gate_tags, gate_warnings)
@@ -23,7 +24,7 @@ from kt_guest import GUEST_LANES
 from kt_job import base_job, expected_tests, job
 from kt_report import Checks, summary_row, table
 from kt_results import failed, target_verdict
-from kt_tree import patches_in
+from kt_tree import apply, patches_in, worktree
 
 
 # The target whose bundle make check runs as a LAVA job, with lava-run.
@@ -33,14 +34,50 @@ LAVA_TARGET = "x86_64"
 ALONE_TARGET = "x86_64"
 
 
-class Run:
-    """One make check: what it checks, and what it has found so far."""
+# Every gate make check runs, by the name kt.py check --gate takes; those
+# in TREE_GATES look at a build of the series (the first target's).
+ALL_GATES = ("builds", "warnings", "checkpatch", "coccicheck",
+             "maintainers", "header", "kunit", "docs", "tags", "lava")
+TREE_GATES = {"builds", "warnings", "coccicheck", "header", "kunit", "lava"}
 
-    def __init__(self, names: list, boots: Executor):
+
+def selection(names: list, gates: list, fixtures: list) -> tuple:
+    """(targets to build, targets to boot) of kt.py check: every one, or
+    with --gate/--fixture, what those need (and the targets named)."""
+    if not gates and not fixtures:
+        names = names or kt_targets.check_names()
+        return names, names
+    unknown = sorted(set(gates) - set(ALL_GATES))
+    if unknown:
+        raise Fail(f"unknown gate {', '.join(unknown)} (gates: "
+                   f"{', '.join(ALL_GATES)})")
+    known = {f.name: f for f in kt_fixtures.all_fixtures()}
+    bad = sorted(set(fixtures) - set(known))
+    if bad:
+        raise Fail(f"unknown fixture {', '.join(bad)} (tests/fixtures/: "
+                   f"{' '.join(sorted(known))})")
+    build = list(names)
+    if set(gates) & TREE_GATES and not build:
+        build = ["x86_64"]
+    for f in fixtures:
+        build += [x for x in known[f].targets if x not in build]
+    return build, list(names)
+
+
+class Run:
+    """One make check: what it checks, and what it has found so far.
+    names: the targets built; boot: those booted; gates, fixtures: the
+    gates and fixtures run (None: every one)."""
+
+    def __init__(self, names: list, boots: Executor, boot: list = None,
+                 gates: list = None, fixtures: list = None):
         self.names = names
+        self.boot = names if boot is None else boot
+        self.gates = gates
         self.boots = boots
         self.patches = patches_in(SERIES)
-        self.fixtures = kt_fixtures.all_fixtures()
+        self.fixtures = [f for f in kt_fixtures.all_fixtures()
+                         if fixtures is None or f.name in fixtures]
         # the fixtures that boot, for whichever builder is free first
         self.queue = [f for f in self.fixtures
                       if self.runnable(f) and f.boots()]
@@ -51,6 +88,9 @@ class Run:
         # build's cached results, whichever targets boot it)
         self.builds = {b: kt_targets.load(b) for b in dict.fromkeys(
             kt_targets.load(n).build for n in names)}
+
+    def gate(self, name: str) -> bool:
+        return self.gates is None or name in self.gates
 
     def record(self, name: str, result: str, detail: str = "",
                secs: float = None) -> None:
@@ -86,7 +126,7 @@ def build_and_boot(run: Run, group: list) -> tuple:
         t = run.builds[b]
         head = run.guarded(f"{b}: the series builds", gate_builds, t,
                            run.patches, run.record)
-        lava = LAVA_TARGET in run.names and \
+        lava = LAVA_TARGET in run.names and run.gate("lava") and \
             kt_targets.load(LAVA_TARGET).build == b
         if head is None:
             if lava:
@@ -95,12 +135,11 @@ def build_and_boot(run: Run, group: list) -> tuple:
             continue
         # (the jobs first: the build at head is still in place, and their
         # guests start while the warnings gate recompiles)
-        for n in run.names:
+        for n in run.boot:
             tn = kt_targets.load(n)
             if tn.build == b:
-                jobs.append((n, base_job(n, tn, run.boots),
-                             job(n, tn, run.patches, run.boots,
-                                 replay=True)))
+                jobs.append((n, n, job(n, tn, run.patches, run.boots,
+                                       replay=True)))
         if lava:
             # (its bundle is this build, still in place: the warnings gate
             # compiles objects again with other flags, and a bundle built
@@ -108,7 +147,9 @@ def build_and_boot(run: Run, group: list) -> tuple:
             run.lava = run.guarded(f"{LAVA_TARGET}: LAVA job", gate_lava,
                                    kt_targets.load(LAVA_TARGET), run.patches,
                                    run.record, "", run.boots)
-        run.guarded(f"{b}: W=1 + sparse", gate_warnings, t, head, run.record)
+        if run.gate("warnings"):
+            run.guarded(f"{b}: W=1 + sparse", gate_warnings, t, head,
+                        run.record)
     run.stage_done(f"builds of every patch on {' '.join(group)}", s)
     return head, jobs
 
@@ -116,20 +157,22 @@ def build_and_boot(run: Run, group: list) -> tuple:
 def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str]) -> None:
     """The patches themselves, on the build of target t at head."""
     s = time.time()
-    run.guarded("checkpatch", gate_checkpatch, run.patches, run.record)
+    if run.gate("checkpatch"):
+        run.guarded("checkpatch", gate_checkpatch, run.patches, run.record)
     if head is None:
         run.record("patch gates on the series", FAIL,
                    f"{t.build} did not build: see above")
-    else:
-        run.guarded(f"{t.build}: coccicheck", gate_cocci, t, head,
-                    run.record)
-        run.guarded("get_maintainer.pl", gate_maintainers, head,
-                    run.patches, run.record)
-        run.guarded("touched headers", gate_header, t, head, run.record)
-        run.guarded(f"{t.build}: no test code in mm/", gate_kunit, t, head,
-                    run.record)
-        run.guarded("kernel-doc + htmldocs", gate_docs, head, run.record)
-        run.guarded("make tags", gate_tags, head, run.record)
+        return
+    for name, what, fn, args in (
+            ("coccicheck", f"{t.build}: coccicheck", gate_cocci, (t,)),
+            ("maintainers", "get_maintainer.pl", gate_maintainers, ()),
+            ("header", "touched headers", gate_header, (t,)),
+            ("kunit", f"{t.build}: no test code in mm/", gate_kunit, (t,)),
+            ("docs", "kernel-doc + htmldocs", gate_docs, ()),
+            ("tags", "make tags", gate_tags, ())):
+        if run.gate(name):
+            extra = (run.patches,) if name == "maintainers" else ()
+            run.guarded(what, fn, *args, head, *extra, run.record)
     run.stage_done("patch gates", s)
 
 
@@ -146,6 +189,16 @@ def gated_fixtures(run: Run) -> None:
     run.stage_done("fixture gates", s)
 
 
+def fixture_target(f: kt_fixtures.Fixture) -> kt_targets.Target:
+    """The target fixture f boots: its first, and where every check it
+    names is a KUnit case's, without test_vmalloc (kt.vmalloc=0), which
+    takes most of a boot and can tell nothing about it."""
+    t = kt_targets.load(f.targets[0])
+    if all(c.startswith("kunit.") for c, _ in f.booted() + list(f.skips)):
+        t = dataclasses.replace(t, cmdline=f"{t.cmdline} kt.vmalloc=0")
+    return t
+
+
 def booted_fixtures(run: Run) -> list:
     """Take the fixtures that boot from the run's queue, build each and
     hand it to the guests: [(fixture, future)].  Both builders take from
@@ -156,7 +209,7 @@ def booted_fixtures(run: Run) -> list:
             if not run.queue:
                 break
             f = run.queue.pop(0)
-        out.append((f, job(f"fixture-{f.name}", kt_targets.load(f.targets[0]),
+        out.append((f, job(f"fixture-{f.name}", fixture_target(f),
                            run.patches + [f.path], run.boots,
                            timeout=f.timeout, expected=False,
                            replay=True)))
@@ -165,12 +218,11 @@ def booted_fixtures(run: Run) -> list:
 
 
 def first_posting_alone(run: Run) -> tuple:
-    """(name, base future, future): the first posting applied to the base
-    on its own, built, booted and tested on ALONE_TARGET."""
+    """(name, target, future): the first posting applied to the base on
+    its own, built, booted and tested on ALONE_TARGET."""
     t = kt_targets.load(ALONE_TARGET)
     first = POSTINGS[0]
-    return (f"{ALONE_TARGET} ({first} alone)",
-            base_job(ALONE_TARGET, t, run.boots),
+    return (f"{ALONE_TARGET} ({first} alone)", ALONE_TARGET,
             job(f"{ALONE_TARGET}-{first}", t, patches_in(SERIES / first),
                 run.boots, replay=True))
 
@@ -198,12 +250,14 @@ def first_builder(run: Run) -> tuple:
             max_workers=1, initializer=second_builder) as side:
         theirs = side.submit(second_builder_work, run, others) if others else None
         head, jobs = build_and_boot(run, mine)
-        patch_gates(run, run.builds[mine[0]], head)
+        if not mine:            # (kt.py check --gate checkpatch, say)
+            head = apply(worktree(), run.patches, env=HARNESS_GIT)[-1]
+        patch_gates(run, run.builds[mine[0]] if mine else None, head)
         # (the gated fixtures need this builder's trees; the second builder
         # takes booted fixtures meanwhile)
         gated_fixtures(run)
         booted = booted_fixtures(run)
-        if ALONE_TARGET in run.names and len(POSTINGS) > 1:
+        if ALONE_TARGET in run.boot and len(POSTINGS) > 1:
             jobs.append(first_posting_alone(run))
         if theirs:
             s = time.time()
@@ -215,10 +269,10 @@ def first_builder(run: Run) -> tuple:
     return jobs, sorted(booted, key=lambda b: b[0].name)
 
 
-def judge(run: Run, n: str, base: dict, r: dict) -> None:
+def judge(run: Run, n: str, base: Optional[dict], r: dict) -> None:
     """A target's verdict: the series' failures that the base does not
-    have."""
-    old_fails = set(failed(base["tests"]))
+    have (base: the unpatched tree's record, None if nothing failed)."""
+    old_fails = set(failed(base["tests"])) if base else set()
     new_fails = [f for f in failed(r["tests"]) if f not in old_fails]
     pre = [f for f in failed(r["tests"]) if f in old_fails]
     detail = r["error"] or ""
@@ -254,15 +308,29 @@ def judged_again(run: Run, n: str, r: dict, cases: list,
     run.record(name, FAIL if diff else PASS, "\n".join(diff))
 
 
+def the_base(run: Run, n: str, r: dict) -> Optional[dict]:
+    """The unpatched base's record on target n, where the series' record
+    r has a failure that the base may share (a pre-existing failure).
+    Where nothing failed, the base has nothing to tell, and is neither
+    built nor booted: make check builds each target once when it is
+    cold."""
+    if not r["error"] and not failed(r["tests"]):
+        return None
+    log(f"check: {r['job']} failed: the base on {n}, to tell pre-existing "
+        "failures from new ones")
+    return base_job(n, kt_targets.load(n), run.boots).result()
+
+
 def wait_for_guests(run: Run, jobs: list, booted: list) -> list:
     """Wait for the guests; judge each target and fixture; table rows."""
     s, rows = time.time(), []
     log("check: all trees built; waiting for the guests")
     cases, suites = expected_tests(run.patches)
-    for n, b, r in sorted(jobs, key=lambda j: (
-            run.names.index(j[0].split()[0]), j[0])):
-        b, r = b.result(), r.result()
-        rows += [summary_row(b), summary_row(r)]
+    for n, tn, r in sorted(jobs, key=lambda j: (run.names.index(j[1]),
+                                                j[0])):
+        r = r.result()
+        b = the_base(run, tn, r)
+        rows += ([summary_row(b)] if b else []) + [summary_row(r)]
         judge(run, n, b, r)
         if n in run.names:
             judged_again(run, n, r, cases, suites)
@@ -300,7 +368,9 @@ def guest_priority() -> None:
             "builds do (x86_64-debug's guest is then slow)")
 
 
-def cmd_check(names: list) -> int:
+def cmd_check(names: list, gates: list = (), fixtures: list = ()) -> int:
+    """kt.py check: every target, gate and fixture, or (gates, fixtures)
+    only those, on the targets they need."""
     t_start = time.time()
     RESULTS.mkdir(parents=True, exist_ok=True)
     # Two guests at a time: once the builds are done (warm, after one
@@ -311,7 +381,10 @@ def cmd_check(names: list) -> int:
     # (this thread's, and the second builder's, which it starts)
     os.setpriority(os.PRIO_PROCESS, 0, max(GUEST_NICE, BUILD_NICE))
     try:
-        run = Run(names, boots)
+        build, boot = selection(names, list(gates), list(fixtures))
+        selected = bool(gates or fixtures)
+        run = Run(build, boots, boot, list(gates) if selected else None,
+                  list(fixtures) if selected else None)
         jobs, booted = first_builder(run)
         rows = wait_for_guests(run, jobs, booted)
     finally:

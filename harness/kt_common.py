@@ -65,6 +65,27 @@ def log(msg: str) -> None:
     say(f"[{time.strftime('%H:%M:%S')}] {msg}")
 
 
+class ticking:
+    """with ticking(what): a log line every `every` seconds while the body
+    runs, with what() as its text: long steps show they are alive."""
+
+    def __init__(self, what: Callable[[float], str], every: float = 30):
+        self.what, self.every = what, every
+        self.done = threading.Event()
+
+    def __enter__(self):
+        t0 = time.time()
+
+        def tick():
+            while not self.done.wait(self.every):
+                log(self.what(time.time() - t0))
+        threading.Thread(target=tick, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+
+
 def rel(p: "str | Path") -> str:
     p = Path(p)
     return str(p.relative_to(TOP)) if p.is_relative_to(TOP) else str(p)

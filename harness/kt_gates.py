@@ -20,8 +20,8 @@ from kt_common import (BUILD, BUILD_ENV, FAIL, HARNESS_GIT, PASS, RESULTS,
 from kt_findings import COCCI, WARNING
 from kt_guest import initramfs_root
 from kt_job import Replay, boot_files
-from kt_kbuild import (CODE_OBJS, bloat, build, code_inputs, keep_objs,
-                       make_args, objs_at)
+from kt_kbuild import (CODE_OBJS, bloat, build, code_inputs, kconfig,
+                       keep_objs, make_args, objs_at)
 from kt_targets import Target
 from kt_targets import key as target_key
 from kt_tree import apply, commit_subject, mail_subject, worktree
@@ -54,7 +54,7 @@ def gate_builds(t: Target, patches: list, record: Record) -> str:
     # A tree that passed before, with the same config and harness, is not
     # built again: touching one patch rebuilds it and the ones after it.
     cache = Cache(name)
-    build_base(t, base_dir, logf, cache, record)
+    config_base(t, base_dir, logf)
     if not t.bisect and not bisect_all():
         return series_builds(t, commits[-1], odir, logf, cache, record)
     for i, c in enumerate(commits, 1):
@@ -97,24 +97,12 @@ def series_builds(t: Target, head: str, odir: Path, logf: Path,
     return head
 
 
-def build_base(t: Target, base_dir: Path, logf: Path, cache: Cache,
-               record: Record) -> None:
-    """The base tree, built once for comparisons (kept while it holds)."""
-    key = cache_key("base", git("rev-parse", "base^{tree}", cwd=work()),
-                    target_key(t))
-    if cache.get(key) is not None and (base_dir / "vmlinux").exists():
-        record(f"{t.build}: base tree builds (cached: it built before)",
-               PASS)
-        return
-    s = time.time()
+def config_base(t: Target, base_dir: Path, logf: Path) -> None:
+    """The base tree's build directory, configured: the gates compile the
+    objects they compare there (W=1 and sparse, coccicheck), and the base
+    is built whole only where it boots (a target whose series fails)."""
     git("checkout", "-q", "-f", "--detach", "base", cwd=work())
-    log(f"{t.build}: building the base tree for comparison ...")
-    build(t, base_dir, logf)
-    # (patch 1 is compared with these: the warnings gate recompiles
-    # base_dir's with other flags)
-    keep_objs(t, git("rev-parse", "base", cwd=work()), base_dir)
-    record(f"{t.build}: base tree builds", PASS, "", time.time() - s)
-    cache.put(key, [])
+    kconfig(t, base_dir, logf)
 
 
 def gate_patch(t: Target, i: int, c: str, n: int, odir: Path,

@@ -1,5 +1,9 @@
 """The guest: an initramfs (Debian's busybox or a nolibc /init, the
-test module, the tree's test_vmalloc.sh) and a QEMU boot under TCG."""
+test module, the tree's test_vmalloc.sh) and a QEMU boot (KVM where it
+can run the guest, TCG otherwise)."""
+import functools
+import os
+import platform
 import re
 import shutil
 import subprocess
@@ -8,7 +12,7 @@ from pathlib import Path
 
 from kt_cache import cache_key
 from kt_common import (BUILD, BUILD_ENV, TOP, Fail, git, log, require, run,
-                       tool_versions, work)
+                       say, tool_versions, work)
 from kt_results import KILLED, VMALLOC_LOOPS
 from kt_targets import Target
 
@@ -174,29 +178,79 @@ def vmalloc_cases() -> list:
     return re.findall(r'\{\s*"(\w+)"', body)
 
 
+# More kernel parameters for every guest of this run (kt.py run --kunit:
+# kunit.filter_glob=GLOB kt.vmalloc=0).
+EXTRA_CMDLINE: list = []
+
+
 def kernel_cmdline(t: Target) -> str:
     """The kernel command line of t's guest: a panic or an oops ends the
     run at once."""
-    return f"console={t.console} panic=-1 oops=panic {t.cmdline}".strip()
+    return " ".join([f"console={t.console} panic=-1 oops=panic",
+                     *filter(None, [t.cmdline]), *EXTRA_CMDLINE])
 
 
-def qemu_options(t: Target) -> list:
-    """QEMU's options for t's guest, without kernel, initrd and append."""
+# The QEMU binaries whose guests KVM runs, by the host's machine type.
+KVM_GUESTS = {"x86_64": ("qemu-system-x86_64", "qemu-system-i386"),
+              "aarch64": ("qemu-system-aarch64",)}
+# "auto" (KVM where it can run the guest), "tcg" or "kvm" (kt.py --accel)
+ACCEL = ["auto"]
+
+
+@functools.lru_cache(maxsize=None)
+def kvm_usable() -> bool:
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+        return True
+    except OSError:
+        return False
+
+
+def host_cpu_flags() -> set:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    m = re.search(r"^flags\s*:(.*)$", text, re.M)
+    return set(m.group(1).split()) if m else set()
+
+
+def accel(t: Target) -> str:
+    """kvm where /dev/kvm opens, the guest has the host's architecture and
+    the host CPU has every feature t's -cpu adds (x86_64-la57's la57);
+    tcg otherwise, or when asked."""
+    if ACCEL[0] == "tcg":
+        return "tcg"
+    cpu = t.qemu[t.qemu.index("-cpu") + 1] if "-cpu" in t.qemu else ""
+    wants = {f[1:] for f in cpu.split(",")[1:] if f.startswith("+")}
+    if t.qemu[0] in KVM_GUESTS.get(platform.machine(), ()) and \
+            kvm_usable() and wants <= host_cpu_flags():
+        return "kvm"
+    if ACCEL[0] == "kvm":
+        raise Fail(f"{t.name}: --accel kvm, but KVM cannot run this guest "
+                   "here (/dev/kvm, the architecture, or a CPU feature of "
+                   f"-cpu {cpu})")
+    return "tcg"
+
+
+def qemu_options(t: Target, how: str = "") -> list:
+    """QEMU's options for t's guest, without kernel, initrd and append;
+    how: the accelerator (by default accel(t))."""
     # One vCPU unless the target asks for more: TCG runs them on host
     # threads that the other builds and guests need too.
     smp = [] if "-smp" in t.qemu else ["-smp", "1"]
-    return [*t.qemu[1:], "-accel", "tcg", *smp, "-display", "none",
-            "-serial", "stdio", "-monitor", "none", "-no-reboot"]
+    return [*t.qemu[1:], "-accel", how or accel(t), *smp, "-display",
+            "none", "-serial", "stdio", "-monitor", "none", "-no-reboot"]
 
 
-def qemu_command(t: Target, image: str, initrd: str) -> list:
-    return [t.qemu[0], *qemu_options(t), "-kernel", image, "-initrd", initrd,
-            "-append", kernel_cmdline(t)]
+def qemu_command(t: Target, image: str, initrd: str, how: str = "") -> list:
+    return [t.qemu[0], *qemu_options(t, how), "-kernel", image, "-initrd",
+            initrd, "-append", kernel_cmdline(t)]
 
 
 def boot(t: Target, image: Path, initrd: Path, console_log: Path,
          timeout: int) -> tuple:
-    """Boot under QEMU (TCG); return (console lines, timed_out)."""
+    """Boot under QEMU; return (console lines, timed_out)."""
     require(t.qemu[0])
     return run_guest(qemu_command(t, str(image), str(initrd)), console_log,
                      timeout)
@@ -210,6 +264,23 @@ GUEST_LANES = 2
 GUEST = threading.BoundedSemaphore(GUEST_LANES)
 
 
+# Test results as the console prints them: a KTAP result line (KUnit's,
+# test_vmalloc.sh's) or a test_vmalloc Summary line.  LIVE[0]: "all" shows
+# each (kt.py run), "fail" only failures (make check, whose guests
+# interleave), "" none.
+RESULT_LINE = re.compile(r"^(?:\[[ \d.]+\] )?\s*((not )?ok \d+ .*|.*Summary: "
+                         r"\w+ passed: \d+ failed: (\d+).*)$")
+LIVE = ["fail"]
+
+
+def live(name: str, line: str) -> None:
+    """Print a test result of guest name as its console produces it."""
+    m = RESULT_LINE.match(line)
+    if m and (LIVE[0] == "all" or LIVE[0] == "fail" and (
+            m.group(2) or m.group(3) not in (None, "0"))):
+        say(f"  {name}: {m.group(1).strip()}")
+
+
 def run_guest(cmd: list, console_log: Path, timeout: int) -> tuple:
     """Run a guest's command (QEMU, or a script that execs it), its
     console on stdout, once a guest lane is free; return (console lines,
@@ -220,6 +291,7 @@ def run_guest(cmd: list, console_log: Path, timeout: int) -> tuple:
 
 def _run_guest(cmd: list, console_log: Path, timeout: int) -> tuple:
     lines: list = []
+    name = console_log.parent.name
     with open(console_log, "w") as f:
         f.write(f"$ {' '.join(cmd)}\n")
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
@@ -230,6 +302,7 @@ def _run_guest(cmd: list, console_log: Path, timeout: int) -> tuple:
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
                 lines.append(line)
                 f.write(line + "\n")
+                live(name, line)
                 f.flush()
         th = threading.Thread(target=reader, daemon=True)
         th.start()

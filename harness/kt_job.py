@@ -4,6 +4,7 @@ TCG takes a core), so the caller can build the next tree meanwhile."""
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import threading
 import time
@@ -14,8 +15,9 @@ import kt_results
 from kt_cache import Cache, cache_key
 from kt_common import (BUILD, HARNESS_GIT, KVER, RESULTS, Fail, git, log,
                        outs, rel, require, tool_versions)
-from kt_guest import (added_kunit_suites, boot, guest_text, initramfs,
-                      initramfs_root, vmalloc_cases)
+from kt_guest import (accel, added_kunit_suites, boot, guest_text,
+                      initramfs, initramfs_root, kernel_cmdline, qemu_command,
+                      qemu_options, vmalloc_cases)
 from kt_kbuild import build
 from kt_targets import Target
 from kt_targets import key as target_key
@@ -89,10 +91,13 @@ def job(name: str, t: Target, patches: list, boots: Executor,
         j.stage("apply", lambda: apply(worktree(), patches, env=HARNESS_GIT))
         j.r["build"] = j.stage("build",
                                lambda: build(t, odir, j.out / "build.log"))
-        # The guest gets copies: the next build replaces odir's.
+        # The guest gets copies: the next build replaces odir's.  (vmlinux,
+        # for gdb, is a link: the linker writes a new file.)
         image, initrd = j.out / Path(t.image).name, j.out / "initramfs.cpio"
         shutil.copy(odir / t.image, image)
         shutil.move(initramfs(t, odir), initrd)
+        link_or_copy(odir / "vmlinux", j.out / "vmlinux")
+        j.r["accel"] = accel(t)
         cases, suites = vmalloc_cases(), added_kunit_suites()
     except Fail as e:
         j.r["error"] = str(e)
@@ -111,21 +116,68 @@ def job(name: str, t: Target, patches: list, boots: Executor,
                 j.r["job"] += " (replayed)"
         except Fail as e:
             j.r["error"] = str(e)
+            for f in (image, initrd, j.out / "vmlinux"):
+                f.unlink(missing_ok=True)
             return j.finish()
-        finally:
-            image.unlink()
-            initrd.unlink()
         j.r["tests"] = kt_results.target_verdict(lines, t, cases, suites,
                                                  expected)
         bad = kt_results.failed(j.r["tests"])
         if bad:
             j.r["error"] = f"{name}: failed: {', '.join(bad[:8])}"
+        if bad and expected:
+            j.r["reproduce"] = rel(reproducer(j.out, t, image, initrd))
+        else:
+            for f in (image, initrd, j.out / "vmlinux"):
+                f.unlink(missing_ok=True)
         # A series that failed boots again next time (a flaky failure must
         # not stick); a fixture's failure is what it is for.
         if not timed_out and (not bad or not expected):
             kept.keep(lines)
         return j.finish()
     return boots.submit(guest)
+
+
+def link_or_copy(src: Path, dest: Path) -> None:
+    dest.unlink(missing_ok=True)
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copy(src, dest)
+
+
+REPRODUCE = """#!/bin/sh
+# Boots the guest of console.log again: the same kernel, initramfs and
+# QEMU command ({accel}).
+#   ./reproduce.sh          the same boot, the console on this terminal
+#   ./reproduce.sh --shell  a busybox shell instead of the tests
+#                           (Ctrl-a x quits QEMU)
+#   ./reproduce.sh --gdb    QEMU stops at the first instruction and waits
+#                           for gdb on port 1234:
+#                           gdb vmlinux -ex 'target remote :1234'
+cd "$(dirname "$0")"
+append={append}
+case "$1" in
+--shell) exec {shell} -append "$append rdinit=/bin/busybox -- sh" ;;
+--gdb) echo "gdb $PWD/vmlinux -ex 'target remote :1234'" >&2
+       exec {plain} -append "$append nokaslr" -s -S ;;
+'') exec {plain} -append "$append" ;;
+*) echo "usage: $0 [--shell | --gdb]" >&2; exit 2 ;;
+esac
+"""
+
+
+def reproducer(out: Path, t: Target, image: Path, initrd: Path) -> Path:
+    """out/reproduce.sh: the failed guest booted again, also with a shell
+    or gdb; the kernel and initramfs it boots stay beside it."""
+    cmd = qemu_command(t, image.name, initrd.name)[:-2]   # (no -append)
+    shell = [a for a in cmd if a not in ("-monitor", "none")]
+    shell[shell.index("stdio")] = "mon:stdio"
+    f = out / "reproduce.sh"
+    f.write_text(REPRODUCE.format(
+        accel=accel(t), append=shlex.quote(kernel_cmdline(t)),
+        plain=shlex.join(cmd), shell=shlex.join(shell)))
+    f.chmod(0o755)
+    return f
 
 
 def digest(*paths: Path) -> str:
@@ -162,8 +214,9 @@ class Replay:
                  expected: bool):
         # (expected: a fixture's failed boot is kept, and must never stand
         # in for the series', even where a fixture changes no bit)
-        key = cache_key(digest(image, root), t.qemu, t.console, t.cmdline,
-                        timeout, tool_versions(t.qemu[0]), expected)
+        key = cache_key(digest(image, root), qemu_options(t),
+                        kernel_cmdline(t), timeout, tool_versions(t.qemu[0]),
+                        expected)
         self.path = BUILD / "cache" / "boots" / f"{key}.log"
 
     def lines(self, console_log: Path) -> tuple:

@@ -3,11 +3,12 @@ touches, and their code size."""
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import kt_kunit
-from kt_common import (BUILD_ENV, HEADERS, JOBS, TOP, Fail, git, outs,
-                       require, run, work)
+from kt_common import (BUILD_ENV, HEADERS, JOBS, TOP, Fail, git, outs, rel,
+                       require, run, ticking, work)
 from kt_cache import Cache, cache_key
 from kt_targets import Target
 from kt_targets import key as target_key
@@ -94,7 +95,11 @@ def build(t: Target, odir: Path, logf: Path) -> dict:
     require(f"{t.cross_compile}gcc", "ccache", "flex", "bison", "bc",
             "perl", "depmod", files=HEADERS)
     kconfig(t, odir, logf)
-    run(make_args(t, odir), env=BUILD_ENV, logf=logf)
+    since = time.time()
+    with ticking(lambda secs: f"{t.build}: building, {secs:.0f}s: "
+                 f"{objects_since(odir, since)} objects compiled so far "
+                 f"({odir.name}/, log: {rel(logf)})"):
+        run(make_args(t, odir), env=BUILD_ENV, logf=logf)
     mods = odir / "mods"
     shutil.rmtree(mods, ignore_errors=True)
     run(make_args(t, odir) + ["modules_install", f"INSTALL_MOD_PATH={mods}",
@@ -104,6 +109,20 @@ def build(t: Target, odir: Path, logf: Path) -> dict:
                    if re.search(r": warning:", l))
     return {"warnings": warnings,
             "image_bytes": (odir / t.image).stat().st_size}
+
+
+def objects_since(odir: Path, since: float) -> int:
+    """How many objects under odir were written since a time: a build's
+    progress (make -s prints nothing)."""
+    n = 0
+    for d, _, files in os.walk(odir):
+        for f in files:
+            if f.endswith(".o"):
+                try:
+                    n += os.stat(os.path.join(d, f)).st_mtime >= since
+                except FileNotFoundError:       # replaced meanwhile
+                    pass
+    return n
 
 
 def bloat(old: Path, new: Path) -> tuple:
@@ -124,6 +143,7 @@ def objs_at(t: Target, rev: str, odir: Path, logf: Path) -> Path:
     dest = kept_objs(t, sha)
     if not (dest / "complete").exists():
         git("checkout", "-q", "-f", "--detach", sha, cwd=work())
+        kconfig(t, odir, logf)
         run(make_args(t, odir) + CODE_OBJS, env=BUILD_ENV, logf=logf)
         keep_objs(t, sha, odir)
     return dest

@@ -54,7 +54,7 @@ def context(t: Target) -> dict:
     if t.qemu[0] not in LAVA_ARCH:
         raise Fail(f"{t.name}: LAVA's qemu device type has no arch for "
                    f"{t.qemu[0]}")
-    opts, memory, extra = qemu_options(t), "512", []
+    opts, memory, extra = qemu_options(t, "tcg"), "512", []
     for i, o in enumerate(opts):
         if not o.startswith("-"):
             continue

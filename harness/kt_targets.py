@@ -32,6 +32,10 @@ class Target:
     # Build every patch on its own here (bisectability, code size per
     # patch), or only the whole series: make check stays within its time.
     bisect: bool = True
+    # Built and booted by make check (python3 harness/kt.py check); the
+    # others only when named, or with TARGETS=all: on two cores with an
+    # empty ccache, make check builds four kernels within its hour.
+    in_check: bool = True
     # The config the fragments go on: tinyconfig (QEMU), or an
     # architecture's defconfig (the hw profile: real machines).
     defconfig: str = "tinyconfig"
@@ -49,8 +53,13 @@ PROFILES = ("hw",)
 
 
 def names(profile: str = "") -> list:
-    """The targets of make check, or those of a profile."""
+    """Every target, or those of a profile."""
     return sorted(p.stem for p in (TARGETS / profile).glob("*.py"))
+
+
+def check_names() -> list:
+    """The targets make check builds and boots unless told otherwise."""
+    return [n for n in names() if load(n).in_check]
 
 
 def profile_name(name: str, profile: str) -> str:
@@ -120,6 +129,7 @@ KINDS = {"qemu": (_strings, "a list of strings"),
          "timeout": (lambda v: isinstance(v, int) and v > 0,
                      "a number of seconds"),
          "bisect": (lambda v: isinstance(v, bool), "True or False"),
+         "in_check": (lambda v: isinstance(v, bool), "True or False"),
          "busybox": (lambda v: v is None or isinstance(v, str),
                      "a path, a Debian architecture or None")}
 

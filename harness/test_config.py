@@ -220,9 +220,10 @@ class Packages(unittest.TestCase):
     def test_deps_sh_installs_every_package_named(self):
         import kt_common
         import re
-        deps = re.search(r'^pkgs="([^"]*)"', (Path(kt_common.__file__).parent
-                                             / "deps.sh").read_text(),
-                         re.M).group(1)
+        text = (Path(kt_common.__file__).parent / "deps.sh").read_text()
+        group = dict(re.findall(r'^(\w+)="([^"$]*)"', text, re.M))
+        deps = " ".join(group[g] for g in ("run", "targets", "gates",
+                                                "bench"))
         named = set(kt_common.PACKAGE.values()) | \
             set(kt_common.PY_PACKAGE.values()) | \
             set(kt_common.HEADERS.values()) | \
@@ -235,6 +236,10 @@ class Packages(unittest.TestCase):
         missing = sorted(p for p in named if p not in deps.split())
         self.assertFalse(missing, f"harness/deps.sh does not install "
                          f"{' '.join(missing)}, which the harness needs")
+        # make (deps.sh run) builds and boots x86_64 alone
+        x86 = kt_targets.load("x86_64")
+        self.assertFalse({kt_common.package_of(x86.qemu[0]), "ccache",
+                          "busybox-static"} - set(group["run"].split()))
 
 
 class Layering(unittest.TestCase):
@@ -313,3 +318,33 @@ class Replays(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Selection(unittest.TestCase):
+    """What kt.py check builds and boots, with and without filters."""
+
+    def test_make_check_runs_the_in_check_targets(self):
+        import kt_check
+        build, boot = kt_check.selection([], [], [])
+        self.assertEqual(build, kt_targets.check_names())
+        self.assertEqual(boot, build)
+        self.assertIn("x86_64", build)
+        self.assertNotIn("ppc32", build)
+
+    def test_a_gate_alone_builds_what_it_looks_at_and_boots_nothing(self):
+        import kt_check
+        self.assertEqual(kt_check.selection([], ["checkpatch"], []), ([], []))
+        self.assertEqual(kt_check.selection([], ["coccicheck"], []),
+                         (["x86_64"], []))
+
+    def test_a_fixture_alone_builds_its_targets(self):
+        import kt_check
+        self.assertEqual(kt_check.selection([], [], ["no-sync-ioremap-arm32"]),
+                         (["arm32"], []))
+
+    def test_unknown_names_fail_at_once(self):
+        import kt_check
+        with self.assertRaisesRegex(Fail, "unknown gate frob"):
+            kt_check.selection([], ["frob"], [])
+        with self.assertRaisesRegex(Fail, "unknown fixture nope"):
+            kt_check.selection([], [], ["nope"])

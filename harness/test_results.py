@@ -222,6 +222,64 @@ class Console(unittest.TestCase):
         self.assertEqual(kt_results.failed(v), [])
 
 
+@unittest.skipUnless((TREE / "tools/testing/kunit/kunit_parser.py").exists(),
+                     f"no kernel tree at {TREE}")
+class Filter(unittest.TestCase):
+    """kt.py run --kunit GLOB: the kernel's command line carries
+    kunit.filter_glob= and kt.vmalloc=0, and the verdict of that console
+    expects only what the filter lets run."""
+    setUpClass = Console.setUpClass
+    setUp = Console.setUp
+
+    def filtered_log(self, glob: str) -> list:
+        out, skipping = [], False
+        for l in self.ok:
+            if "Kernel command line:" in l:
+                l += f" kunit.filter_glob={glob} kt.vmalloc=0"
+            if "# Subtest: kernel_pgtable_sync" in l:
+                skipping = True
+                out.pop()               # its "KTAP version 1"
+            if l.startswith("KT: test_vmalloc.sh test_loop_count"):
+                skipping = True
+                out.append("KT: test_vmalloc.sh not run (kt.vmalloc=0)")
+            if not skipping:
+                out.append(l.replace("] 1..2", "] 1..1"))
+            if "ok 2 kernel_pgtable_sync" in l or \
+                    l.startswith("KT: test_vmalloc.sh exit="):
+                skipping = False
+        return out
+
+    def test_one_suite_judged_as_selected(self):
+        lines = self.filtered_log("pgalloc_track")
+        v = kt_results.target_verdict(lines, kt_targets.load("i386"),
+                                      CASES, SUITES)
+        self.assertEqual(kt_results.failed(v), [])
+        self.assertNotIn("kunit.kernel_pgtable_sync", v)
+        self.assertEqual(v["test_vmalloc"], {"test_vmalloc.sh": (
+            "skip", "test_vmalloc.sh not run (kt.vmalloc=0)")})
+        self.assertEqual(v["kunit.pgalloc_track"]["pmd_alloc_track_new"][0],
+                         "skip")
+
+    def test_without_the_filter_the_same_log_fails(self):
+        lines = [l.replace(" kunit.filter_glob=pgalloc_track", "")
+                 for l in self.filtered_log("pgalloc_track")]
+        v = kt_results.target_verdict(lines, kt_targets.load("i386"),
+                                      CASES, SUITES)
+        self.assertIn("kunit.kernel_pgtable_sync.(suite)", kt_results.failed(v))
+
+    def test_one_case_still_checks_what_the_target_expects(self):
+        # i386 expects pmd_alloc_track_n* to skip: a pass of a selected
+        # case is still a failure
+        lines = [l.replace("ok 7 pmd_alloc_track_new # SKIP pmd is folded "
+                           "into pud: no table to install",
+                           "ok 7 pmd_alloc_track_new")
+                 for l in self.filtered_log("pgalloc_track.pmd_*")]
+        v = kt_results.target_verdict(lines, kt_targets.load("i386"),
+                                      CASES, SUITES)
+        self.assertEqual(kt_results.failed(v),
+                         ["kunit.pgalloc_track.pmd_alloc_track_new"])
+
+
 class Lava(unittest.TestCase):
     """The LAVA job's monitor pattern, lava-run's log, the comparison."""
 

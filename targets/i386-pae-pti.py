@@ -1,18 +1,8 @@
 # i386 with PAE and page-table isolation, on QEMU's qemu32 CPU (no NX):
 # with PTI the kernel PMDs are not shared (SHARED_KERNEL_PMD is false at
 # run time), so ARCH_PAGE_TABLE_SYNC_MASK is PMD: the only 3-level x86
-# setup that syncs.
+# setup that syncs.  It boots i386-pae's build, which has PTI built in.
 inherit = "i386-pae"
-kconfig = """
-# CONFIG_64BIT is not set
-CONFIG_HIGHMEM64G=y
-CONFIG_X86_PAE=y
-CONFIG_SERIAL_8250=y
-CONFIG_SERIAL_8250_CONSOLE=y
-CONFIG_EARLY_PRINTK=y
-CONFIG_CPU_MITIGATIONS=y
-CONFIG_MITIGATION_PAGE_TABLE_ISOLATION=y
-"""
 cmdline = "earlyprintk=serial,ttyS0,115200 vmalloc=256M pti=on"
 expect = [r"Kernel/User page tables isolation: enabled"]
 # KUnit: PAE's paging (PMDs preallocated), and the sync, eager.

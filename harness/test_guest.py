@@ -1,0 +1,107 @@
+"""The guest's QEMU command: KVM or TCG, the script that boots a failed
+guest again, and the results shown as the console prints them."""
+import io
+import subprocess
+import tempfile
+import unittest
+from contextlib import redirect_stdout
+from pathlib import Path
+from unittest import mock
+
+import kt_guest
+import kt_job
+import kt_targets
+
+
+class Accel(unittest.TestCase):
+    def setUp(self):
+        kt_guest.ACCEL[0] = "auto"
+
+    def accel(self, name, machine="x86_64", kvm=True, flags=("pae",)):
+        with mock.patch("platform.machine", return_value=machine), \
+                mock.patch.object(kt_guest, "kvm_usable", return_value=kvm), \
+                mock.patch.object(kt_guest, "host_cpu_flags",
+                                  return_value=set(flags)):
+            return kt_guest.accel(kt_targets.load(name))
+
+    def test_kvm_for_the_hosts_architecture(self):
+        self.assertEqual(self.accel("x86_64"), "kvm")
+        self.assertEqual(self.accel("i386-pae"), "kvm")
+
+    def test_tcg_without_dev_kvm_or_for_another_architecture(self):
+        self.assertEqual(self.accel("x86_64", kvm=False), "tcg")
+        self.assertEqual(self.accel("arm64"), "tcg")
+        self.assertEqual(self.accel("ppc64le-radix"), "tcg")
+
+    def test_tcg_where_the_host_cpu_lacks_a_feature_the_target_adds(self):
+        self.assertEqual(self.accel("x86_64-la57"), "tcg")
+        self.assertEqual(self.accel("x86_64-la57", flags={"la57"}), "kvm")
+
+    def test_asked_for(self):
+        kt_guest.ACCEL[0] = "tcg"
+        self.assertEqual(self.accel("x86_64"), "tcg")
+        kt_guest.ACCEL[0] = "kvm"
+        with self.assertRaises(kt_guest.Fail):
+            self.accel("arm64")
+        kt_guest.ACCEL[0] = "auto"
+
+    def test_in_the_command(self):
+        with mock.patch.object(kt_guest, "accel", return_value="kvm"):
+            opts = kt_guest.qemu_options(kt_targets.load("x86_64"))
+        self.assertEqual(opts[opts.index("-accel") + 1], "kvm")
+        opts = kt_guest.qemu_options(kt_targets.load("x86_64"), "tcg")
+        self.assertEqual(opts[opts.index("-accel") + 1], "tcg")
+
+
+class Reproduce(unittest.TestCase):
+    def test_the_script_boots_the_same_guest(self):
+        t = kt_targets.load("x86_64")
+        with tempfile.TemporaryDirectory() as d, \
+                mock.patch.object(kt_guest, "accel", return_value="tcg"), \
+                mock.patch.object(kt_job, "accel", return_value="tcg"):
+            f = kt_job.reproducer(Path(d), t, Path(d) / "bzImage",
+                                  Path(d) / "initramfs.cpio")
+            text = f.read_text()
+            self.assertEqual(subprocess.run(["sh", "-n", str(f)]).returncode,
+                             0)
+            rc = subprocess.run([str(f), "--bogus"], capture_output=True)
+        self.assertEqual(rc.returncode, 2)
+        plain = " ".join(kt_guest.qemu_command(t, "bzImage",
+                                               "initramfs.cpio", "tcg")[:-2])
+        self.assertIn(f"exec {plain} -append \"$append\"", text)
+        self.assertIn("-s -S", text)
+        self.assertIn("rdinit=/bin/busybox -- sh", text)
+        self.assertIn("mon:stdio", text)
+        self.assertIn(kt_guest.kernel_cmdline(t), text)
+
+
+class Live(unittest.TestCase):
+    def shown(self, mode, lines):
+        kt_guest.LIVE[0] = mode
+        out = io.StringIO()
+        with redirect_stdout(out):
+            for l in lines:
+                kt_guest.live("x86_64", l)
+        kt_guest.LIVE[0] = "fail"
+        return out.getvalue().splitlines()
+
+    LINES = ["[    0.39]     ok 3 p4d_alloc_track_folded",
+             "[    0.39]     not ok 4 pud_alloc_track_new",
+             "[    1.00] Summary: fix_size_alloc_test passed: 1 failed: 0 "
+             "repeat: 1 loops: 1000 avg: 10 usec",
+             "[    1.00] Summary: vm_map_ram_test passed: 0 failed: 1 "
+             "repeat: 1 loops: 1000 avg: 10 usec",
+             "[    0.00] Linux version 6.12"]
+
+    def test_every_result_in_a_run(self):
+        self.assertEqual(len(self.shown("all", self.LINES)), 4)
+
+    def test_only_failures_in_a_check(self):
+        self.assertEqual(self.shown("fail", self.LINES), [
+            "  x86_64: not ok 4 pud_alloc_track_new",
+            "  x86_64: Summary: vm_map_ram_test passed: 0 failed: 1 "
+            "repeat: 1 loops: 1000 avg: 10 usec"])
+
+
+if __name__ == "__main__":
+    unittest.main()
