@@ -11,6 +11,7 @@ import time
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
+import kt_ktap
 import kt_results
 from kt_cache import Cache, cache_key
 from kt_common import (BUILD, HARNESS_GIT, KVER, RESULTS, Fail, git, log,
@@ -121,6 +122,10 @@ def job(name: str, t: Target, patches: list, boots: Executor,
             return j.finish()
         j.r["tests"] = kt_results.target_verdict(lines, t, cases, suites,
                                                  expected)
+        kernelci = kt_ktap.kernelci_json(lines, t.arch, t.defconfig,
+                                         rel(odir))
+        if kernelci:        # (what kunit.py parse --json writes)
+            (j.out / "kunit.json").write_text(kernelci)
         bad = kt_results.failed(j.r["tests"])
         if bad:
             j.r["error"] = f"{name}: failed: {', '.join(bad[:8])}"

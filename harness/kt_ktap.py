@@ -153,6 +153,26 @@ def kunit_results(lines: list[str]) -> dict[str, dict[str, tuple[str, str]]]:
             for s, cases in json.loads(r.stdout).items()}
 
 
+def kernelci_json(lines: list[str], arch: str, config: str,
+                  build: str) -> str | None:
+    """The KTAP of the console as `kunit.py parse --json` writes it (the
+    KernelCI format, the tree's own kunit_json.py), or None where the
+    kernel printed no KTAP or the parser failed (the verdict says so)."""
+    kernel = [TIMESTAMP.sub("", line.rstrip("\r\n"), count=1)
+              for line in lines if TIMESTAMP.match(line)]
+    if _parser is None or not any("KTAP version" in l or "TAP version" in l
+                                  for l in kernel):
+        return None
+    try:
+        r = subprocess.run([sys.executable, __file__, str(_tree), arch,
+                            config, build], input="\n".join(kernel),
+                           capture_output=True, text=True,
+                           timeout=PARSE_SECONDS)
+    except subprocess.TimeoutExpired:
+        return None
+    return r.stdout if r.returncode == 0 else None
+
+
 def _parser_failed(why: str) -> dict:
     return {PARSER: {SUITE: ("fail", why)}}
 
@@ -263,7 +283,17 @@ def _dedent(lines: list[str]) -> str:
     return textwrap.dedent("\n".join(lines)).strip("\n")
 
 
-if __name__ == "__main__":     # the child of kunit_results(): tree argument
+if __name__ == "__main__":
+    # the child of kunit_results() (argument: the tree), or of
+    # kernelci_json() (the tree, arch, config, build directory)
     resource.setrlimit(resource.RLIMIT_AS, (PARSE_MEMORY, PARSE_MEMORY))
     load(Path(sys.argv[1]))
-    json.dump(_parse(sys.stdin.read().split("\n")), sys.stdout)
+    text = sys.stdin.read().split("\n")
+    if len(sys.argv) == 5:
+        kj = kt_kunit.module("kunit_json")
+        sys.stdout.write(kj.get_json_result(
+            _parser.parse_run_tests(text),
+            kj.Metadata(arch=sys.argv[2], def_config=sys.argv[3],
+                        build_dir=sys.argv[4])) + "\n")
+    else:
+        json.dump(_parse(text), sys.stdout)

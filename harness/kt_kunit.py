@@ -1,5 +1,5 @@
 """The kernel tree's own KUnit tool, tools/testing/kunit/: its KTAP
-parser and its kconfig parser.  Their API is internal to the kernel and
+parser, its kconfig parser and its KernelCI JSON writer.  Their API is internal to the kernel and
 changes between versions, so the harness reaches them only through
 kt_ktap (KTAP) and kt_kbuild (kconfig), and imports them once, from the
 base tree, before any thread starts."""
@@ -10,7 +10,7 @@ from types import ModuleType
 
 from kt_common import Fail, rel
 
-MODULES = ("kunit_printer", "kunit_parser", "kunit_config")
+MODULES = ("kunit_printer", "kunit_parser", "kunit_config", "kunit_json")
 _loaded: dict = {}
 
 

@@ -34,7 +34,7 @@ class Target:
     bisect: bool = True
     # Built and booted by make check (python3 harness/kt.py check); the
     # others only when named, or with TARGETS=all: on two cores with an
-    # empty ccache, make check builds four kernels within its hour.
+    # empty ccache, make check builds three kernels within its hour.
     in_check: bool = True
     # The config the fragments go on: tinyconfig (QEMU), or an
     # architecture's defconfig (the hw profile: real machines).

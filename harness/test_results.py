@@ -6,6 +6,7 @@ wrong, one edit each, so each test shows what it changes."""
 import json
 import os
 import re
+import sys
 import tempfile
 import unittest
 from pathlib import Path
@@ -278,6 +279,35 @@ class Filter(unittest.TestCase):
                                       CASES, SUITES)
         self.assertEqual(kt_results.failed(v),
                          ["kunit.pgalloc_track.pmd_alloc_track_new"])
+
+
+@unittest.skipUnless((TREE / "tools/testing/kunit/kunit.py").exists(),
+                     f"no kernel tree at {TREE}")
+class KernelCI(unittest.TestCase):
+    """results' kunit.json is what the kernel's own `kunit.py parse
+    --json` writes for the same console."""
+    setUpClass = Console.setUpClass
+
+    def test_same_as_kunit_py_parse_json(self):
+        lines = log("console-pass.log")
+        ours = kt_ktap.kernelci_json(lines, "", "", "")
+        with tempfile.TemporaryDirectory() as d:
+            f = Path(d) / "console.log"
+            f.write_text("\n".join(lines) + "\n")
+            out = Path(d) / "kunit.json"
+            import subprocess
+            subprocess.run([sys.executable, str(TREE / "tools/testing/kunit"
+                                                / "kunit.py"), "parse",
+                            f"--json={out}", str(f)], check=True,
+                           capture_output=True, cwd=d)
+            theirs = json.loads(out.read_text())
+        self.assertEqual(json.loads(ours), theirs)
+        self.assertEqual([g["name"] for g in theirs["sub_groups"]],
+                         ["pgalloc_track", "kernel_pgtable_sync"])
+
+    def test_none_without_ktap(self):
+        self.assertIsNone(kt_ktap.kernelci_json(["[    0.0] hello"], "", "",
+                                                ""))
 
 
 class Lava(unittest.TestCase):

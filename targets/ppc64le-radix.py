@@ -35,5 +35,6 @@ skip = [
     "pgalloc_track.pmd_alloc_track_folded",
     "kernel_pgtable_sync.*",
 ]
-# Outside make check's four kernels: make check TARGETS=all, or name it.
+# Not in make check (three kernels within its hour): make check TARGETS=all,
+# or name it.
 in_check = False
