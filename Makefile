@@ -2,7 +2,10 @@
 # it needs from Debian first (harness/deps.sh).  Everything is
 # `python3 harness/kt.py COMMAND`: `python3 harness/kt.py --help`.
 PY := python3
-KT := $(PY) harness/kt.py
+# make check TREE=~/linux RANGE=v6.12..my-branch: a tree of your own
+TREE ?=
+RANGE ?=
+KT := $(PY) harness/kt.py $(if $(TREE),--tree '$(TREE)' --range '$(RANGE)')
 TARGETS ?=
 # make KUNIT=GLOB: one KUnit suite or case; make check GATE=name /
 # FIXTURE=name: one gate or fixture (space-separated for several)
@@ -14,8 +17,7 @@ all: deps-run
 	$(KT) run $(if $(KUNIT),--kunit '$(KUNIT)') $(or $(TARGETS),x86_64)
 
 check: selftest
-	$(KT) check $(foreach g,$(GATE),--gate $(g)) \
-		$(foreach f,$(FIXTURE),--fixture $(f)) $(TARGETS)
+	$(KT) check $(strip $(foreach g,$(GATE),--gate $(g)) $(foreach f,$(FIXTURE),--fixture $(f)) $(TARGETS))
 
 selftest: deps-check
 	@$(KT) base
@@ -74,6 +76,8 @@ help:
 	@echo '  GATE=checkpatch         make check: one gate (or several, spaced)'
 	@echo '  FIXTURE=wrong-level-bit make check: one fixture of tests/fixtures/'
 	@echo '  PROFILE=hw              make bundle: from the defconfig'
+	@echo '  TREE=~/linux RANGE=v6.12..branch   a git tree of your own and the'
+	@echo '                          commits to test, in place of Debian'"'"'s tarball'
 	@echo
 	@echo 'More: python3 harness/kt.py --help, and python3 harness/kt.py COMMAND --help'
 

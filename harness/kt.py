@@ -9,6 +9,7 @@ import argparse
 import concurrent.futures
 import fcntl
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -21,7 +22,8 @@ from kt_bench import BOOTS, cmd_bench
 from kt_bundle import boot_bundle, make_bundle
 import kt_check
 import kt_guest
-from kt_common import BUILD, KVER, RESULTS, SERIES, SRC, Fail, rel, say
+from kt_common import (BUILD, KVER, RANGE, RESULTS, SERIES, SRC, TREE, Fail,
+                       rel, say)
 from kt_job import expected_tests, job
 from kt_report import summary_row, table
 from kt_tree import base_tree, cmd_export, cmd_tree, patches_in
@@ -196,6 +198,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--kver", default=KVER, help="the kernel tree: "
                    "series/KVER/ on Debian's linux-source-KVER "
                    f"(default {KVER}; or KVER=)")
+    p.add_argument("--tree", metavar="PATH", default=TREE,
+                   help="a kernel git tree of your own, in place of "
+                   "Debian's tarball (never modified; needs --range)")
+    p.add_argument("--range", metavar="BASE..HEAD", default=RANGE,
+                   help="with --tree: the commits to test, in place of "
+                   "series/KVER/; BASE is built and compared with")
     p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto",
                    help="how QEMU runs guests: auto (default) takes KVM "
                    "where /dev/kvm can run the guest; make bench and the "
@@ -255,12 +263,35 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def tree_kver(tree: str) -> str:
+    """VERSION.PATCHLEVEL of the tree's top Makefile ("6.12")."""
+    try:
+        text = (Path(tree) / "Makefile").read_text()
+    except OSError:
+        raise Fail(f"--tree {tree}: no Makefile: not a kernel tree") \
+            from None
+    v = dict(re.findall(r"^(VERSION|PATCHLEVEL) = (\d+)$", text, re.M))
+    if len(v) != 2:
+        raise Fail(f"--tree {tree}: its Makefile has no VERSION and "
+                   "PATCHLEVEL")
+    return f"{v['VERSION']}.{v['PATCHLEVEL']}"
+
+
 def main(argv: list) -> int:
     a = parser().parse_args(argv)
-    if a.kver != KVER:
-        # (paths of every module follow KVER, read once at import)
+    if bool(a.tree) != bool(a.range):
+        print("kt.py: error: --tree and --range go together", file=sys.stderr)
+        return 2
+    try:
+        kver = tree_kver(a.tree) if a.tree else a.kver
+    except Fail as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if (kver, a.tree, a.range) != (KVER, TREE, RANGE):
+        # (paths of every module follow these, read once at import)
         os.execve(sys.executable, [sys.executable, __file__, *argv],
-                  dict(os.environ, KVER=a.kver))
+                  dict(os.environ, KVER=kver, KT_TREE=a.tree,
+                       KT_RANGE=a.range))
     if a.no_replay:
         os.environ["KT_REPLAY"] = "0"
     if getattr(a, "bisect_all", False):

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 import kt_fixtures
 import kt_targets
 from kt_common import (FAIL, HARNESS_GIT, PASS, POSTINGS, RESULTS, SERIES,
-                       SKIP, Fail, log, rel, say, second_builder)
+                       SKIP, Fail, log, rel, say, second_builder, work)
 from kt_gates import (gate_builds, gate_checkpatch, gate_cocci, gate_docs,
                       gate_header, gate_kunit, gate_lava, gate_maintainers,
                       gate_tags, gate_warnings)
@@ -24,7 +24,7 @@ from kt_guest import GUEST_LANES
 from kt_job import base_job, expected_tests, job
 from kt_report import Checks, summary_row, table
 from kt_results import failed, target_verdict
-from kt_tree import apply, patches_in, worktree
+from kt_tree import apply, patches_in, tested, worktree
 
 
 # The target whose bundle make check runs as a LAVA job, with lava-run.
@@ -368,6 +368,18 @@ def guest_priority() -> None:
             "builds do (x86_64-debug's guest is then slow)")
 
 
+def covers_name(run: Run, tree: str) -> None:
+    """Each posting's cover letter says what the series was tested on as
+    this run found it (the Debian package moved under the series once,
+    and nothing noticed)."""
+    for d in [SERIES / p for p in POSTINGS if (SERIES / p).is_dir()]:
+        cover = d / "0000-cover-letter.patch"
+        text = cover.read_text() if cover.exists() else ""
+        run.record(f"{rel(cover)} names the tree tested ({tree})",
+                   PASS if tree in " ".join(text.split()) else FAIL,
+                   "" if cover.exists() else "no cover letter")
+
+
 def cmd_check(names: list, gates: list = (), fixtures: list = ()) -> int:
     """kt.py check: every target, gate and fixture, or (gates, fixtures)
     only those, on the targets they need."""
@@ -390,7 +402,14 @@ def cmd_check(names: list, gates: list = (), fixtures: list = ()) -> int:
     finally:
         boots.shutdown(cancel_futures=True)
     say("\n" + table(rows))
-    run.checks.write(RESULTS / "check.json")
+    apply(worktree(), run.patches, env=HARNESS_GIT)
+    what = tested(work())
+    run.checks.write(RESULTS / "check.json", what)
+    say(f"tested: {what['tree']} ({what['kernelversion']}), base "
+        f"{what['base'][:12]}, head {what['head'][:12]} "
+        f"\"{what['head_subject']}\"")
+    if run.gates is None:
+        covers_name(run, what["tree"])
     n = run.checks.counts()
     log(f"check: {time.time() - t_start:.0f}s in all; "
         f"results in {rel(RESULTS)}/")

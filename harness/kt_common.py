@@ -11,11 +11,20 @@ from pathlib import Path
 from typing import Callable
 
 TOP = Path(__file__).resolve().parent.parent
-BUILD = TOP / "build"
+# Tree mode (kt.py --tree PATH --range A..B): a git tree of the user's and
+# a range of its commits, in place of Debian's tarball and series/KVER/.
+# kt.py sets these, and KVER from the tree's Makefile, before importing
+# anything of the harness.
+TREE = os.environ.get("KT_TREE", "")
+RANGE = os.environ.get("KT_RANGE", "")
+# (tree mode keeps its own build/tree/, laid out as build/ is, so that
+# the compiler sees the same relative paths and ccache hits)
+BUILD = TOP / "build" / "tree" if TREE else TOP / "build"
 KVER = os.environ.get("KVER", "6.12")
 SRC = BUILD / "src" / KVER          # the tree a developer edits
 SECOND = BUILD / "builder2"         # check's second builder: work/, out/
-SERIES = TOP / "series" / KVER
+# the patches: series/KVER/, or in tree mode the range, format-patch'ed
+SERIES = BUILD / "series" if TREE else TOP / "series" / KVER
 # The postings under SERIES, each a directory with its own cover letter,
 # sent on their own and applied in this order: the fixes (mm-hotfixes),
 # then the feature (mm-new) on top of them.

@@ -15,14 +15,14 @@ import kt_ktap
 import kt_results
 from kt_cache import Cache, cache_key
 from kt_common import (BUILD, HARNESS_GIT, KVER, RESULTS, Fail, git, log,
-                       outs, rel, require, tool_versions)
+                       outs, rel, require, tool_versions, work)
 from kt_guest import (accel, added_kunit_suites, boot, guest_text,
                       initramfs, initramfs_root, kernel_cmdline, qemu_command,
                       qemu_options, vmalloc_cases)
 from kt_kbuild import build
 from kt_targets import Target
 from kt_targets import key as target_key
-from kt_tree import apply, worktree
+from kt_tree import apply, tested, worktree
 
 
 class Job:
@@ -90,6 +90,7 @@ def job(name: str, t: Target, patches: list, boots: Executor,
     try:
         require(t.qemu[0])
         j.stage("apply", lambda: apply(worktree(), patches, env=HARNESS_GIT))
+        j.r["tested"] = tested(work())
         j.r["build"] = j.stage("build",
                                lambda: build(t, odir, j.out / "build.log"))
         # The guest gets copies: the next build replaces odir's.  (vmlinux,

@@ -38,9 +38,12 @@ class Checks:
             return {w: sum(1 for c in self.items if c["result"] == w)
                     for w in WORD}
 
-    def write(self, path: Path) -> None:
+    def write(self, path: Path, tested: dict = None) -> None:
+        """{"tested": what the run tested, "checks": [each check]}."""
         with self._lock:
-            path.write_text(json.dumps(self.items, indent=1) + "\n")
+            path.write_text(json.dumps({"tested": tested or {},
+                                        "checks": self.items},
+                                       indent=1) + "\n")
 
 
 def cell(cases: dict) -> str:

@@ -7,12 +7,16 @@ import threading
 import time
 from pathlib import Path
 
-from kt_common import (BASE_DATE, BUILD, HARNESS_GIT, KVER, POSTINGS, SECOND,
-                       SERIES, SRC, Fail, deb_field, git, log, rel, run, work)
+from kt_common import (BASE_DATE, BUILD, HARNESS_GIT, KVER, POSTINGS, RANGE,
+                       SECOND, SERIES, SRC, TREE, Fail, deb_field, git, log,
+                       rel, run, work)
 
 
 def base_tree() -> str:
-    """build/src/KVER: Debian's tarball as one deterministic base commit."""
+    """build/src/KVER: Debian's tarball as one deterministic base commit,
+    or in tree mode the user's tree at the range's base."""
+    if TREE:
+        return range_tree()
     pkg = f"linux-source-{KVER}"
     tarball = Path(f"/usr/src/{pkg}.tar.xz")
     if not tarball.exists():
@@ -51,6 +55,90 @@ def base_tree() -> str:
     log(f"tree: base {git('rev-parse', '--short', 'base')} = {pkg} "
         f"{version} ({time.time() - t0:.0f}s)")
     return version
+
+
+def tree_git(*args: str, check: bool = True) -> str:
+    return git(*args, cwd=Path(TREE), check=check)
+
+
+def range_commits() -> tuple:
+    """(base, [commits]) of RANGE in TREE, oldest first; a one-line error
+    for a tree that is missing, not git, or dirty, a range that does not
+    resolve, is empty or has merges."""
+    top = Path(TREE)
+    if not top.is_dir():
+        raise Fail(f"TREE={TREE}: no such directory")
+    rc, _ = run(["git", "rev-parse", "--git-dir"], cwd=top, check=False)
+    if rc:
+        raise Fail(f"TREE={TREE}: not a git tree")
+    if tree_git("status", "--porcelain", "--untracked-files=no"):
+        raise Fail(f"TREE={TREE} has uncommitted changes: commit or stash "
+                   "them (the range is read from commits)")
+    a, _, b = RANGE.partition("..")
+    if not a or not b or "..." in RANGE or ".." in b:
+        raise Fail(f"RANGE={RANGE}: not of the form BASE..HEAD")
+    for rev in (a, b):
+        if not tree_git("rev-parse", "-q", "--verify", f"{rev}^{{commit}}",
+                        check=False):
+            raise Fail(f"RANGE={RANGE}: '{rev}' is not a commit of {TREE}")
+    commits = tree_git("rev-list", "--reverse", RANGE).split()
+    if not commits:
+        raise Fail(f"RANGE={RANGE}: no commits")
+    merges = tree_git("rev-list", "--merges", RANGE).split()
+    if merges:
+        raise Fail(f"RANGE={RANGE} has merges ({merges[0][:12]} ...): a "
+                   "series is a line of commits")
+    base = tree_git("rev-parse", f"{commits[0]}^")
+    return base, commits
+
+
+def range_tree() -> str:
+    """build/tree/src/KVER: a clone of TREE sharing its objects (TREE is
+    never written), with 'base' at the range's base, and build/tree/series/
+    the range as patches, which the harness applies as it applies
+    series/KVER/ in tarball mode."""
+    base, commits = range_commits()
+    stamp = SRC / ".git" / "kt-tree"
+    want = f"{Path(TREE).resolve()} {base}\n"
+    if not (stamp.exists() and stamp.read_text() == want):
+        log(f"tree: {TREE} at {base[:12]} (the base of {RANGE}) into "
+            f"{rel(SRC)}")
+        shutil.rmtree(SRC, ignore_errors=True)
+        for d in (BUILD / "work", SECOND / "work"):
+            shutil.rmtree(d, ignore_errors=True)
+        SRC.parent.mkdir(parents=True, exist_ok=True)
+        run(["git", "clone", "-q", "--shared", "--no-checkout",
+             str(Path(TREE).resolve()), str(SRC)])
+        git("config", "gc.auto", "0")
+        git("checkout", "-q", "-b", "series", base)
+        git("tag", "-f", "base", base)
+        stamp.write_text(want)
+    shutil.rmtree(SERIES, ignore_errors=True)
+    SERIES.mkdir(parents=True)
+    git("format-patch", "-q", "--no-signature", "-o", str(SERIES),
+        f"{base}..{commits[-1]}")
+    log(f"tree: {len(commits)} commits of {RANGE} on "
+        f"{commit_subject_in(SRC, base)}")
+    return base
+
+
+def commit_subject_in(tree: Path, c: str) -> str:
+    return git("log", "-1", "--format=%s", c, cwd=tree)
+
+
+def tested(tree: Path) -> dict:
+    """What a run tested, as results.json and check.json record it: the
+    tree it came from, `make kernelversion` of what is checked out in
+    tree, and the base and head commits."""
+    head = git("rev-parse", "HEAD", cwd=tree)
+    rc, out = run(["make", "-s", "--no-print-directory", "kernelversion"],
+                  cwd=tree, check=False)
+    base = git("log", "-1", "--format=%s", "base", cwd=tree, check=False)
+    return {"tree": f"{Path(TREE).resolve()} {RANGE} (base: {base})"
+            if TREE else base or f"linux-source-{KVER}",
+            "kernelversion": out.strip() if rc == 0 else "unknown",
+            "base": git("rev-parse", "base", cwd=tree),
+            "head": head, "head_subject": commit_subject(head)}
 
 
 def patches_in(d: Path) -> list:
@@ -124,7 +212,14 @@ def patch_notes(text: str) -> str:
     return "".join(l[4:] for l in m.group(1).splitlines(True)) if m else ""
 
 
+def tarball_only(what: str) -> None:
+    if TREE:
+        raise Fail(f"{what} works on series/{KVER}/ and Debian's tarball; "
+                   f"with a tree of your own, edit it there")
+
+
 def cmd_tree() -> None:
+    tarball_only("kt.py tree")
     base_tree()
     identity = {} if git("config", "user.email", check=False) else HARNESS_GIT
     if git("status", "--porcelain", "-uno"):
@@ -155,6 +250,7 @@ SUBJECT_PREFIX = "PATCH"
 
 
 def cmd_export() -> None:
+    tarball_only("kt.py export")
     if not git("rev-parse", "-q", "--verify", "base", check=False):
         raise Fail(f"no tree in {rel(SRC)}: run 'make tree' first")
     start = "base"

@@ -72,3 +72,74 @@ class Subject(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Range(unittest.TestCase):
+    """Tree mode: a range of a git tree of the user's, checked before any
+    work; one-line errors for what cannot be tested."""
+    WHO = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        t = self.t = Path(self.tmp.name) / "linux"
+        t.mkdir()
+        sh(t, "git", "init", "-q", "-b", "master")
+        (t / "Makefile").write_text("VERSION = 6\nPATCHLEVEL = 1\n")
+        self.commit("base")
+        sh(t, "git", "tag", "v6.1")
+        for n in ("one", "two"):
+            (t / f"{n}.c").write_text(n + "\n")
+            self.commit(n)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def commit(self, msg):
+        sh(self.t, "git", "add", "-A")
+        sh(self.t, "git", "commit", "-q", "-m", msg, env=self.WHO)
+
+    def commits(self, rng, tree=None):
+        with mock.patch.object(kt_tree, "TREE", str(tree or self.t)), \
+                mock.patch.object(kt_tree, "RANGE", rng):
+            return kt_tree.range_commits()
+
+    def rev(self, r):
+        return sh(self.t, "git", "rev-parse", r).stdout.strip()
+
+    def test_the_base_is_the_first_commits_parent(self):
+        base, commits = self.commits("v6.1..master")
+        self.assertEqual(base, self.rev("v6.1"))
+        self.assertEqual(commits, [self.rev("master~1"), self.rev("master")])
+
+    def test_errors(self):
+        for rng, tree, msg in (
+                ("v6.1..master", "/nonexistent", "no such directory"),
+                ("v6.1..master", self.tmp.name, "not a git tree"),
+                ("v6.1", None, "not of the form BASE..HEAD"),
+                ("v6.1...master", None, "not of the form BASE..HEAD"),
+                ("v6.1..nope", None, "'nope' is not a commit"),
+                ("master..v6.1", None, "no commits")):
+            with self.subTest(rng=rng, tree=tree), \
+                    self.assertRaisesRegex(Fail, msg):
+                self.commits(rng, tree)
+
+    def test_a_dirty_tree(self):
+        (self.t / "one.c").write_text("changed\n")
+        with self.assertRaisesRegex(Fail, "uncommitted changes"):
+            self.commits("v6.1..master")
+
+    def test_merges(self):
+        sh(self.t, "git", "checkout", "-q", "-b", "side", "v6.1")
+        (self.t / "side.c").write_text("side\n")
+        self.commit("side")
+        sh(self.t, "git", "checkout", "-q", "master")
+        sh(self.t, "git", "merge", "-q", "--no-edit", "side", env=self.WHO)
+        with self.assertRaisesRegex(Fail, "has merges"):
+            self.commits("v6.1..master")
+
+    def test_the_version_comes_from_the_trees_makefile(self):
+        import kt
+        self.assertEqual(kt.tree_kver(str(self.t)), "6.1")
+        with self.assertRaisesRegex(Fail, "no Makefile"):
+            kt.tree_kver(self.tmp.name)
