@@ -8,6 +8,7 @@ target), kt_findings and kt_gates, kt_fixtures, kt_check and kt_report.
 import argparse
 import concurrent.futures
 import fcntl
+import json
 import os
 import re
 import sys
@@ -50,6 +51,10 @@ def cmd_run(names: list) -> int:
                                               or ["(no detail)"]))
         if r.get("reproduce"):
             say(f"  boot it again: {r['reproduce']} [--shell | --gdb]")
+    for w in {json.dumps(r["tested"], sort_keys=True): r["tested"]
+              for r in results if r.get("tested")}.values():
+        say(f"tested: {w['tree']} ({w['kernelversion']}), head "
+            f"{w['head'][:12]} \"{w['head_subject']}\"")
     say(f"results: {rel(RESULTS)}/<target>/results.json")
     return 1 if any(r["error"] for r in results) else 0
 

@@ -82,6 +82,8 @@ class Run:
         self.queue = [f for f in self.fixtures
                       if self.runnable(f) and f.boots()]
         self.lock = threading.Lock()
+        self.built: set = set()     # builds done (or failed): fixtures go
+        self.builds_over = False    # the first builder is past its builds
         self.lava: Optional[Future] = None     # the LAVA gate's boots
         self.checks = Checks()
         # build name -> the target of that name (its settings key the
@@ -126,6 +128,8 @@ def build_and_boot(run: Run, group: list) -> tuple:
         t = run.builds[b]
         head = run.guarded(f"{b}: the series builds", gate_builds, t,
                            run.patches, run.record)
+        with run.lock:
+            run.built.add(b)
         lava = LAVA_TARGET in run.names and run.gate("lava") and \
             kt_targets.load(LAVA_TARGET).build == b
         if head is None:
@@ -208,7 +212,18 @@ def booted_fixtures(run: Run) -> list:
         with run.lock:
             if not run.queue:
                 break
-            f = run.queue.pop(0)
+            # (a fixture whose kernel the first builder has not built yet
+            # waits: built here first, it would be built twice from an
+            # empty ccache)
+            ready = [f for f in run.queue if all(
+                kt_targets.load(x).build in run.built for x in f.targets)] \
+                or (run.queue if run.builds_over else [])
+            f = ready[0] if ready else None
+            if f:
+                run.queue.remove(f)
+        if f is None:
+            time.sleep(5)
+            continue
         out.append((f, job(f"fixture-{f.name}", fixture_target(f),
                            run.patches + [f.path], run.boots,
                            timeout=f.timeout, expected=False,
@@ -248,8 +263,14 @@ def first_builder(run: Run) -> tuple:
                                        if kt_targets.load(n).build == b))
     with concurrent.futures.ThreadPoolExecutor(
             max_workers=1, initializer=second_builder) as side:
-        theirs = side.submit(second_builder_work, run, others) if others else None
-        head, jobs = build_and_boot(run, mine)
+        # (with no build of its own, it takes the fixtures that boot from
+        # the start, as their kernels get built, while this builder runs
+        # the gates)
+        theirs = side.submit(second_builder_work, run, others)
+        try:
+            head, jobs = build_and_boot(run, mine)
+        finally:
+            run.builds_over = True
         if not mine:            # (kt.py check --gate checkpatch, say)
             head = apply(worktree(), run.patches, env=HARNESS_GIT)[-1]
         patch_gates(run, run.builds[mine[0]] if mine else None, head)

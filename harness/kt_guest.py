@@ -129,8 +129,7 @@ def initramfs(t: Target, odir: Path) -> Path:
         shutil.copy(nolibc(t, "init-nolibc.c", ("-lgcc",)), root / "init")
     shutil.copytree(odir / "mods" / "lib", root / "lib",
                     ignore=shutil.ignore_patterns("build", "source"))
-    shutil.copy(work() / "tools/testing/selftests/mm/test_vmalloc.sh",
-                root / "kt" / "selftests")
+    shutil.copy(vmalloc_script(work()), root / "kt" / "selftests")
     # test_vmalloc.sh sources ../kselftest/ktap_helpers.sh, as installed
     helpers = work() / "tools/testing/selftests/kselftest/ktap_helpers.sh"
     if helpers.exists():
@@ -139,6 +138,17 @@ def initramfs(t: Target, odir: Path) -> Path:
     (root / "kt" / "vmalloc.params").write_text(
         f"{t.vmalloc or VMALLOC_LOOPS}\n")
     return cpio(root, odir / "initramfs.cpio")
+
+
+def vmalloc_script(tree: Path) -> Path:
+    """The tree's test_vmalloc.sh: tools/testing/selftests/mm/ since 6.3,
+    vm/ before."""
+    for d in ("mm", "vm"):
+        f = tree / "tools" / "testing" / "selftests" / d / "test_vmalloc.sh"
+        if f.exists():
+            return f
+    raise Fail(f"{tree}: no tools/testing/selftests/{{mm,vm}}/"
+               "test_vmalloc.sh")
 
 
 def cpio(root: Path, out: Path) -> Path:

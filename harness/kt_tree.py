@@ -138,7 +138,11 @@ def tested(tree: Path) -> dict:
             if TREE else base or f"linux-source-{KVER}",
             "kernelversion": out.strip() if rc == 0 else "unknown",
             "base": git("rev-parse", "base", cwd=tree),
-            "head": head, "head_subject": commit_subject(head)}
+            "head": head, "head_subject": commit_subject(head),
+            # (git am makes commits of its own: the range's, in TREE)
+            **({"range_head": tree_git("rev-parse",
+                                       RANGE.partition("..")[2])}
+               if TREE else {})}
 
 
 def patches_in(d: Path) -> list:

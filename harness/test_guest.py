@@ -103,5 +103,21 @@ class Live(unittest.TestCase):
             "repeat: 1 loops: 1000 avg: 10 usec"])
 
 
+
+class Layout(unittest.TestCase):
+    """Paths a tree changes are found, not assumed."""
+
+    def test_test_vmalloc_sh_in_mm_or_vm(self):
+        with tempfile.TemporaryDirectory() as d:
+            d = Path(d)
+            with self.assertRaisesRegex(kt_guest.Fail, "no tools/testing"):
+                kt_guest.vmalloc_script(d)
+            for sub in ("vm", "mm"):     # 6.1's, then 6.3's and later
+                f = d / "tools/testing/selftests" / sub / "test_vmalloc.sh"
+                f.parent.mkdir(parents=True)
+                f.write_text("#!/bin/bash\n")
+                self.assertEqual(kt_guest.vmalloc_script(d), f)
+
+
 if __name__ == "__main__":
     unittest.main()
