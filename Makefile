@@ -17,7 +17,7 @@ all: deps-run
 	$(KT) run $(if $(KUNIT),--kunit '$(KUNIT)') $(or $(TARGETS),x86_64)
 
 check: selftest
-	$(KT) check $(strip $(foreach g,$(GATE),--gate $(g)) $(foreach f,$(FIXTURE),--fixture $(f)) $(TARGETS))
+	$(KT) check $(strip $(foreach g,$(GATE),--gate $(g)) $(if $(filter none,$(FIXTURE)),--no-fixtures,$(foreach f,$(FIXTURE),--fixture $(f))) $(TARGETS))
 
 selftest: deps-check
 	@$(KT) base
@@ -75,6 +75,7 @@ help:
 	@echo '  KUNIT=pgalloc_track     make: one KUnit suite or SUITE.CASE glob only'
 	@echo '  GATE=checkpatch         make check: one gate (or several, spaced)'
 	@echo '  FIXTURE=wrong-level-bit make check: one fixture of tests/fixtures/'
+	@echo '                          (FIXTURE=none: no fixture)'
 	@echo '  PROFILE=hw              make bundle: from the defconfig'
 	@echo '  TREE=~/linux RANGE=v6.12..branch   a git tree of your own and the'
 	@echo '                          commits to test, in place of Debian'"'"'s tarball'

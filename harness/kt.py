@@ -150,7 +150,8 @@ def dispatch(a: argparse.Namespace) -> int:
         if cmd == "run":
             return cmd_run(names)
         if cmd == "check":
-            return kt_check.cmd_check(names, a.gate, a.fixture)
+            return kt_check.cmd_check(names, a.gate, a.fixture,
+                                      a.no_fixtures)
         return 0
     if cmd == "bundle":
         targets = [kt_targets.load(kt_targets.profile_name(n, a.profile))
@@ -246,6 +247,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--fixture", action="append", default=[], metavar="NAME",
                    help="only this fixture of tests/fixtures/ (repeatable; "
                    "the name without .patch)")
+    c.add_argument("--no-fixtures", action="store_true",
+                   help="leave out the fixtures (they are written against "
+                   "this series: on another range they do not apply)")
     c.add_argument("--bisect-all", action="store_true",
                    help="build every patch on its own on every target, not "
                    "only on the bisect targets (or KT_BISECT=all)")

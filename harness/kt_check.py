@@ -401,9 +401,10 @@ def covers_name(run: Run, tree: str) -> None:
                    "" if cover.exists() else "no cover letter")
 
 
-def cmd_check(names: list, gates: list = (), fixtures: list = ()) -> int:
+def cmd_check(names: list, gates: list = (), fixtures: list = (),
+              no_fixtures: bool = False) -> int:
     """kt.py check: every target, gate and fixture, or (gates, fixtures)
-    only those, on the targets they need."""
+    only those, on the targets they need; no_fixtures: none of them."""
     t_start = time.time()
     RESULTS.mkdir(parents=True, exist_ok=True)
     # Two guests at a time: once the builds are done (warm, after one
@@ -417,6 +418,7 @@ def cmd_check(names: list, gates: list = (), fixtures: list = ()) -> int:
         build, boot = selection(names, list(gates), list(fixtures))
         selected = bool(gates or fixtures)
         run = Run(build, boots, boot, list(gates) if selected else None,
+                  [] if no_fixtures else
                   list(fixtures) if selected else None)
         jobs, booted = first_builder(run)
         rows = wait_for_guests(run, jobs, booted)
