@@ -168,10 +168,11 @@ def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str]) -> None:
                    f"{t.build} did not build: see above")
         return
     for name, what, fn, args in (
-            ("coccicheck", f"{t.build}: coccicheck", gate_cocci, (t,)),
+            ("coccicheck", f"{t and t.build}: coccicheck", gate_cocci, (t,)),
             ("maintainers", "get_maintainer.pl", gate_maintainers, ()),
             ("header", "touched headers", gate_header, (t,)),
-            ("kunit", f"{t.build}: no test code in mm/", gate_kunit, (t,)),
+            ("kunit", f"{t and t.build}: no test code in mm/", gate_kunit,
+             (t,)),
             ("docs", "kernel-doc + htmldocs", gate_docs, ()),
             ("tags", "make tags", gate_tags, ())):
         if run.gate(name):
