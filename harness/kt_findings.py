@@ -69,21 +69,27 @@ class MakeFailed(Exception):
 
 
 def collect(t: Target, head: str, slug: str, extra: list,
-            pattern: re.Pattern, fmt: Callable, objs: list) -> dict:
+            pattern: re.Pattern, fmt: Callable, objs: list,
+            since: str = "base") -> dict:
     """{"base": findings, "series": findings} of make with extra arguments
-    (W=1 C=1, or coccicheck as the checker) on objs, in the base and at
-    head.  Each object is compiled again on its own (C=1 checks what is
+    (W=1 C=1, or coccicheck as the checker) on objs, at since (the base,
+    or for a fixture the series it goes on: what it brings is what is
+    new against the series, and the base may have the same finding) and
+    at head.  Each object is compiled again on its own (C=1 checks what is
     compiled: the object, not every file the prepare step visits), and its
     findings kept while what it compiles from (code_inputs()), the build's
     .config and the command hold: touching one C file checks one."""
     name = t.build
-    dirs = {"base": outs() / f"{name}-base", "series": outs() / name}
+    # (the series' build directory compiles the commit before a fixture:
+    # the base's has the base's config)
+    dirs = {"base": outs() / (f"{name}-base" if since == "base" else name),
+            "series": outs() / name}
     found: dict = {"base": {}, "series": {}}
     cache = Cache(f"{name}-{slug}")
     # (a checker's script, e.g. COCCI=, is a source too)
     scripts = [Path(a.split("=", 1)[1]).read_text() for a in extra
                if a.startswith("COCCI=")]
-    for label, rev in (("base", "base"), ("series", head)):
+    for label, rev in (("base", since), ("series", head)):
         d = dirs[label]
         git("checkout", "-q", "-f", "--detach", rev, cwd=work())
         have = [o for o in objs if (work() / (o[:-2] + ".c")).exists()]

@@ -273,7 +273,8 @@ def gate_new_findings(t: Target, head: str, record: Record, what: str,
     s = time.time()
     slug = re.sub(r"\W+", "-", what.split(" (")[0]).strip("-").lower()
     try:
-        found = kt_findings.collect(t, head, slug, extra, pattern, fmt, objs)
+        found = kt_findings.collect(t, head, slug, extra, pattern, fmt, objs,
+                                    since)
     except kt_findings.MakeFailed as e:
         label, logf = e.args
         record(f"{t.build}: {what} build of {label}", FAIL,
@@ -283,7 +284,8 @@ def gate_new_findings(t: Target, head: str, record: Record, what: str,
            in kt_findings.compare(found["base"], found["series"])]
     n_base = sum(map(len, found["base"].values()))
     record(f"{t.build}: {what} on {' '.join(objs)}: {len(new)} new "
-           f"({n_base} in base)", ok(not new), "\n".join(new),
+           f"({n_base} in {'base' if since == 'base' else 'the series'})",
+           ok(not new), "\n".join(new),
            time.time() - s)
 
 
@@ -302,7 +304,7 @@ def gate_cocci(t: Target, head: str, record: Record, since: str = "base",
     """make coccicheck MODE=report (every script, the series' own too, or
     only the script cocci) on the files the series touches: nothing new."""
     def key(f, m):      # "preceding lock on line 1138": lines move
-        return f"{f}: {re.sub(r'[0-9]+', 'N', m.group(3))}"
+        return f + ": " + re.sub(r"\b[0-9]+\b", "N", m.group(3))
     gate_new_findings(t, head, record, "coccicheck MODE=report"
                       + (f" COCCI={Path(cocci).name}" if cocci else ""),
                       ["C=1", f"CHECK={work()}/scripts/coccicheck",
