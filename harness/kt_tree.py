@@ -110,7 +110,8 @@ def range_tree() -> str:
         run(["git", "clone", "-q", "--shared", "--no-checkout",
              str(Path(TREE).resolve()), str(SRC)])
         git("config", "gc.auto", "0")
-        git("checkout", "-q", "-b", "series", base)
+        # (-B: the clone has the tree's branches, perhaps a 'series')
+        git("checkout", "-q", "-B", "series", base)
         git("tag", "-f", "base", base)
         stamp.write_text(want)
     shutil.rmtree(SERIES, ignore_errors=True)

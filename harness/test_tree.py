@@ -143,3 +143,28 @@ class Range(unittest.TestCase):
         self.assertEqual(kt.tree_kver(str(self.t)), "6.1")
         with self.assertRaisesRegex(Fail, "no Makefile"):
             kt.tree_kver(self.tmp.name)
+
+    def test_the_tree_cloned_at_the_base_and_the_range_as_patches(self):
+        # the tree is on a branch of the name the clone uses
+        sh(self.t, "git", "checkout", "-q", "-b", "series")
+        d = Path(self.tmp.name)
+        src, series = d / "build" / "src" / "6.1", d / "build" / "series"
+        with mock.patch.object(kt_tree, "TREE", str(self.t)), \
+                mock.patch.object(kt_tree, "RANGE", "v6.1..master"), \
+                mock.patch.object(kt_tree, "SRC", src), \
+                mock.patch.object(kt_tree, "SERIES", series), \
+                mock.patch.object(kt_tree, "BUILD", d / "build"), \
+                mock.patch.object(kt_tree, "SECOND", d / "build" / "b2"), \
+                mock.patch.object(kt_tree, "git",
+                                  lambda *a, cwd=src, **k: sh(
+                                      cwd, "git", *a).stdout.strip()):
+            base = kt_tree.range_tree()
+        self.assertEqual(base, self.rev("v6.1"))
+        self.assertEqual(sh(src, "git", "rev-parse", "base").stdout.strip(),
+                         base)
+        self.assertEqual(sorted(p.name[5:] for p in series.iterdir()),
+                         ["one.patch", "two.patch"])
+        # the user's tree is as it was
+        self.assertEqual(sh(self.t, "git", "status", "--porcelain").stdout,
+                         "")
+
