@@ -7,11 +7,12 @@ import time
 from pathlib import Path
 
 import kt_kunit
-from kt_common import (BUILD_ENV, HEADERS, JOBS, TOP, Fail, git, outs, rel,
-                       require, run, ticking, work)
+from kt_common import (BUILD_ENV, HEADERS, JOBS, SERIES, TOP, Fail, git,
+                       outs, rel, require, run, ticking, work)
 from kt_cache import Cache, cache_key
 from kt_targets import Target
 from kt_targets import key as target_key
+from kt_tree import patches_in
 
 
 def make_args(t: Target, odir: Path) -> list:
@@ -53,9 +54,38 @@ def unmet(frag: str, config: str) -> list:
     return out
 
 
+def kunit_options(patch: str) -> list:
+    """The options that a patch adds to a Kconfig file and that depend on
+    KUNIT: the series' KUnit tests."""
+    found, name, kconfig = [], None, False
+    for line in patch.splitlines():
+        if line.startswith("diff --git "):
+            kconfig = re.search(r" b/(.*/)?Kconfig[^/]*$", line) is not None
+            name = None
+        elif not (kconfig and line.startswith("+")):
+            name = None
+        elif re.match(r"\+(menu)?config \w+\s*$", line):
+            name = line.split()[1]
+        elif re.match(r"\+\s+(---)?help", line):
+            name = None                 # (its text says anything)
+        elif name and re.match(r"\+\s+depends on .*\bKUNIT\b", line):
+            found.append(name)
+            name = None
+    return found
+
+
+def series_options() -> str:
+    """CONFIG_X=y for each KUnit test option the series adds (the base
+    tree does not know them: unmet() leaves them out there)."""
+    names = [n for p in patches_in(SERIES) for n in kunit_options(
+        p.read_text(errors="replace"))]
+    return "".join(f"CONFIG_{n}=y\n" for n in dict.fromkeys(names))
+
+
 def kconfig(t: Target, odir: Path, logf: Path) -> None:
     """The target's base config (tinyconfig, or a defconfig) +
-    config/common.config + the target's fragment.
+    config/common.config + the series' test options + the target's
+    fragment.
 
     Options the tree does not know are left out; the config is made again
     once the tree has them."""
@@ -63,7 +93,8 @@ def kconfig(t: Target, odir: Path, logf: Path) -> None:
     # when it changes, too)
     frag = f"# {t.defconfig}" + \
         (" mod2noconfig\n" if t.defconfig != "tinyconfig" else "\n") + \
-        (TOP / "config" / "common.config").read_text() + t.kconfig
+        (TOP / "config" / "common.config").read_text() + \
+        series_options() + t.kconfig
     fragf, config = odir / "kt.fragment", odir / ".config"
     if fragf.exists() and fragf.read_text() == frag and config.exists() \
             and not unmet(frag, config.read_text()):

@@ -91,6 +91,48 @@ class CodeInputs(unittest.TestCase):
                             with_include)
 
 
+class SeriesOptions(unittest.TestCase):
+    PATCH = """\
+diff --git a/mm/Kconfig.debug b/mm/Kconfig.debug
+@@ -309,3 +309,12 @@ config PER_VMA_LOCK_STATS
+ 	  If in doubt, say N.
++
++config PGALLOC_TRACK_KUNIT_TEST
++	bool "KUnit tests" if !KUNIT_ALL_TESTS
++	depends on KUNIT=y && MMU
++
++config NOT_A_TEST
++	bool "an option"
++	depends on MMU
++	help
++	  depends on KUNIT (in its help text)
+diff --git a/mm/Kconfig b/mm/Kconfig
+@@ -1,3 +1,6 @@
++config MM_KUNIT_TEST
++	tristate "mm/tests/ (6.15 and later)" if !KUNIT_ALL_TESTS
++	depends on KUNIT
+ config OTHER
+diff --git a/mm/foo.c b/mm/foo.c
++config IN_C_FILE
++	depends on KUNIT
+"""
+
+    def test_the_kunit_options_a_series_adds(self):
+        self.assertEqual(kt_kbuild.kunit_options(self.PATCH),
+                         ["PGALLOC_TRACK_KUNIT_TEST", "MM_KUNIT_TEST"])
+
+    def test_they_are_set_from_the_series_directory(self):
+        with tempfile.TemporaryDirectory() as d:
+            (Path(d) / "track").mkdir()
+            (Path(d) / "track" / "0001-x.patch").write_text(self.PATCH)
+            (Path(d) / "track" / "0000-cover-letter.patch").write_text(
+                self.PATCH.replace("MM_KUNIT", "COVER"))
+            with mock.patch.object(kt_kbuild, "SERIES", Path(d)):
+                self.assertEqual(kt_kbuild.series_options(),
+                                 "CONFIG_PGALLOC_TRACK_KUNIT_TEST=y\n"
+                                 "CONFIG_MM_KUNIT_TEST=y\n")
+
+
 class BisectAll(unittest.TestCase):
     def test_only_all_is_taken(self):
         for value, want in (("", False), ("all", True)):

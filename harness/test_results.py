@@ -184,6 +184,18 @@ class Console(unittest.TestCase):
         v = judge([l for l in self.ok if "exit=" not in l], has_shell=False)
         self.assertEqual(v["test_vmalloc"]["test_vmalloc.sh"][0], "skip")
 
+    def test_a_script_that_reports_nothing_is_a_skip(self):
+        # 6.1's test_vmalloc.sh: exit 0 whatever happened (guest/init says)
+        at = next(i for i, l in enumerate(self.ok) if "exit=0" in l)
+        silent = self.ok[:at] + [kt_results.SILENT + " (no KTAP)"] + \
+            self.ok[at:]
+        r, why = judge(silent)["test_vmalloc"]["test_vmalloc.sh"]
+        self.assertEqual((r, "exits 0 whatever" in why), ("skip", True))
+        # a status that is not 0 still fails
+        v = judge([l.replace("exit=0", "exit=1") for l in silent])
+        self.assertEqual(kt_results.failed(v),
+                         ["test_vmalloc.test_vmalloc.sh"])
+
     def test_a_failing_kunit_case_with_its_diagnostic(self):
         at = next(i for i, l in enumerate(self.ok) if "ok 1 sync_vmap" in l)
         lines = self.ok[:at] + [
