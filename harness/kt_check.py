@@ -8,6 +8,7 @@ background while the next trees build."""
 import concurrent.futures
 import dataclasses
 import os
+import re
 import threading
 import time
 from concurrent.futures import Executor, Future
@@ -151,11 +152,33 @@ def build_and_boot(run: Run, group: list) -> tuple:
             run.lava = run.guarded(f"{LAVA_TARGET}: LAVA job", gate_lava,
                                    kt_targets.load(LAVA_TARGET), run.patches,
                                    run.record, "", run.boots)
-        if run.gate("warnings"):
+        wider = wider_build(run, b)
+        if run.gate("warnings") and wider:
+            run.record(f"{b}: W=1 + sparse", SKIP,
+                       f"{wider} (in this run) is built from every option of "
+                       f"{b} and more: its W=1 + sparse pass compiles the "
+                       "same code")
+        elif run.gate("warnings"):
             run.guarded(f"{b}: W=1 + sparse", gate_warnings, t, head,
                         run.record)
     run.stage_done(f"builds of every patch on {' '.join(group)}", s)
     return head, jobs
+
+
+def options(t: kt_targets.Target) -> set:
+    """The lines of t's fragment that set or unset an option."""
+    return set(re.findall(r"^(?:CONFIG_\w+=.*|# CONFIG_\w+ is not set)$",
+                          t.kconfig, re.M))
+
+
+def wider_build(run: Run, b: str) -> Optional[str]:
+    """Another build of the run, for the same architecture from the same
+    base config, whose fragment has every option of b's and more (the
+    debug build of x86_64), or None."""
+    t = run.builds[b]
+    return next((o for o, u in run.builds.items()
+                 if o != b and (u.arch, u.defconfig) == (t.arch, t.defconfig)
+                 and options(t) < options(u)), None)
 
 
 def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str]) -> None:

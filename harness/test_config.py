@@ -348,3 +348,14 @@ class Selection(unittest.TestCase):
             kt_check.selection([], ["frob"], [])
         with self.assertRaisesRegex(Fail, "unknown fixture nope"):
             kt_check.selection([], [], ["nope"])
+
+    def test_w1_and_sparse_run_on_the_wider_of_two_x86_64_builds(self):
+        import types
+        import kt_check
+        run = types.SimpleNamespace(builds={
+            n: kt_targets.load(n) for n in ("x86_64", "x86_64-debug", "i386")})
+        self.assertEqual(kt_check.wider_build(run, "x86_64"), "x86_64-debug")
+        self.assertIsNone(kt_check.wider_build(run, "x86_64-debug"))
+        self.assertIsNone(kt_check.wider_build(run, "i386"))
+        del run.builds["x86_64-debug"]
+        self.assertIsNone(kt_check.wider_build(run, "x86_64"))
