@@ -302,7 +302,8 @@ def first_builder(run: Run) -> tuple:
         # takes booted fixtures meanwhile)
         gated_fixtures(run)
         booted = booted_fixtures(run)
-        if ALONE_TARGET in run.boot and len(POSTINGS) > 1:
+        # (in tree mode the range is one series: no postings)
+        if ALONE_TARGET in run.boot and (SERIES / POSTINGS[0]).is_dir():
             jobs.append(first_posting_alone(run))
         if theirs:
             s = time.time()
