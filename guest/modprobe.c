@@ -73,8 +73,8 @@ static int load(const char *dir, const char *path, int len,
 static int fail(int quiet, const char *what, const char *name, int rc)
 {
 	if (!quiet)
-		fprintf(stderr, "modprobe: ERROR: %s '%s': %s\n", what, name,
-			strerror(-rc));
+		fprintf(stderr, "modprobe: ERROR: %s '%s': errno=%d\n", what,
+			name, -rc);
 	return 1;
 }
 
@@ -82,7 +82,6 @@ int main(int argc, char **argv)
 {
 	static char dir[256], depfile[300], params[1024], name[256];
 	int quiet = 0, dry = 0, remove = 0, i = 1, rc = 0;
-	struct utsname u;
 	char *l, *colon, *nl, *d;
 
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
@@ -127,10 +126,15 @@ int main(int argc, char **argv)
 		return rc ? fail(quiet, "could not remove", name, rc) : 0;
 	}
 
-	uname(&u);
+	/* The release, as uname() has it (6.1's nolibc has no uname()). */
 	strlcpy(dir, "/lib/modules/", sizeof(dir));
-	strlcat(dir, u.release, sizeof(dir));
-	strlcat(dir, "/", sizeof(dir));
+	read_file("/proc/sys/kernel/osrelease", dir + strlen(dir),
+		  sizeof(dir) - strlen(dir));
+	nl = strchr(dir, '\n');
+	if (!nl)
+		return fail(quiet, "no /proc/sys/kernel/osrelease, looking for",
+			    name, -ENOENT);
+	strcpy(nl, "/");
 	strlcpy(depfile, dir, sizeof(depfile));
 	strlcat(depfile, "modules.dep", sizeof(depfile));
 	if (read_file(depfile, dep, sizeof(dep)))
