@@ -5,7 +5,11 @@ PY := python3
 # make check TREE=~/linux RANGE=v6.12..my-branch: a tree of your own
 TREE ?=
 RANGE ?=
-KT := $(PY) harness/kt.py $(if $(TREE),--tree '$(TREE)' --range '$(RANGE)')
+# make check KVER=6.1: series/6.1/ on Debian's linux-source-6.1
+KVER ?=
+KT := $(PY) harness/kt.py $(if $(KVER),--kver $(KVER)) $(if $(TREE),--tree '$(TREE)' --range '$(RANGE)')
+# (Debian's tarball of KVER, where no TREE replaces it)
+SRCPKG := $(if $(and $(KVER),$(if $(TREE),,y)),linux-source-$(KVER))
 TARGETS ?=
 # make KUNIT=GLOB: one KUnit suite or case; make check GATE=name /
 # FIXTURE=name: one gate or fixture (space-separated for several)
@@ -43,13 +47,13 @@ fresh:
 	bash harness/fresh.sh $(or $(TARGETS),x86_64)
 
 deps-run:
-	@sh harness/deps.sh run $(if $(filter-out x86_64,$(TARGETS)),targets)
+	@sh harness/deps.sh run $(if $(filter-out x86_64,$(TARGETS)),targets) $(SRCPKG)
 
 deps-check:
-	@sh harness/deps.sh check
+	@sh harness/deps.sh check $(SRCPKG)
 
 deps-bench:
-	@sh harness/deps.sh bench
+	@sh harness/deps.sh bench $(SRCPKG)
 
 deps: deps-check
 
@@ -64,6 +68,7 @@ help:
 	@echo 'make selftest       the harness self-tests only (seconds)'
 	@echo 'make tree           build/src/6.12: base and series as git commits, to edit'
 	@echo 'make export         series/6.12/ written again from build/src/6.12'
+	@echo '                    (KVER=6.1: series/6.1/ and build/src/6.1)'
 	@echo 'make bundle         build/bundle/TARGET/: what a board or a LAVA lab boots'
 	@echo 'make check-hw       the hw bundles (targets/hw/) built and booted (slow)'
 	@echo 'make bench          test_vmalloc performance, base against series (-icount)'
@@ -77,6 +82,7 @@ help:
 	@echo '  FIXTURE=wrong-level-bit make check: one fixture of tests/fixtures/'
 	@echo '                          (FIXTURE=none: no fixture)'
 	@echo '  PROFILE=hw              make bundle: from the defconfig'
+	@echo '  KVER=6.1                series/6.1/ on Debian'"'"'s linux-source-6.1'
 	@echo '  TREE=~/linux RANGE=v6.12..branch   a git tree of your own and the'
 	@echo '                          commits to test, in place of Debian'"'"'s tarball'
 	@echo

@@ -16,8 +16,9 @@ from typing import Callable, Optional
 
 import kt_fixtures
 import kt_targets
-from kt_common import (FAIL, HARNESS_GIT, PASS, POSTINGS, RESULTS, SERIES,
-                       SKIP, Fail, log, rel, say, second_builder, work)
+from kt_common import (FAIL, HARNESS_GIT, KVER, PASS, POSTINGS, RESULTS,
+                       SERIES, SKIP, TREE, Fail, log, rel, say,
+                       second_builder, work)
 from kt_gates import (gate_builds, gate_checkpatch, gate_cocci, gate_docs,
                       gate_header, gate_kunit, gate_lava, gate_maintainers,
                       gate_tags, gate_warnings)
@@ -442,9 +443,17 @@ def cmd_check(names: list, gates: list = (), fixtures: list = (),
     try:
         build, boot = selection(names, list(gates), list(fixtures))
         selected = bool(gates or fixtures)
+        # (named ones are tried anyway: a fixture that does not apply is
+        # reported missed)
+        other_tree = not (TREE or fixtures or no_fixtures) and \
+            KVER != kt_fixtures.KVER
         run = Run(build, boots, boot, list(gates) if selected else None,
-                  [] if no_fixtures else
+                  [] if no_fixtures or other_tree else
                   list(fixtures) if selected else None)
+        if other_tree:
+            run.record("fixtures", SKIP,
+                       f"tests/fixtures/ are patches on series/"
+                       f"{kt_fixtures.KVER}/, not on series/{KVER}/")
         jobs, booted = first_builder(run)
         rows = wait_for_guests(run, jobs, booted)
     finally:
