@@ -176,6 +176,22 @@ class Console(unittest.TestCase):
         v = judge(self.ok + [fail])
         self.assertEqual(v["test_vmalloc"]["fix_size_alloc_test"][0], "fail")
 
+    def test_a_case_the_tree_marks_xfail(self):
+        # mm-new's test_vmalloc.c: an "xfailed:" count of its own
+        def summary(passed, failed, xfailed):
+            return (f"[    2.2] Summary: no_block_alloc_test passed: {passed}"
+                    f" failed: {failed} xfailed: {xfailed} repeat: 1 "
+                    "loops: 1000 avg: 1 usec")
+        for lines, want in (([summary(0, 0, 1)], "skip"),
+                            ([summary(1, 0, 0)], "pass"),
+                            ([summary(0, 0, 1), summary(0, 1, 0)], "fail"),
+                            ([summary(0, 1, 0), summary(0, 0, 1)], "fail"),
+                            ([summary(0, 0, 0)], "fail")):
+            r, why = kt_results.vmalloc_results(lines)["no_block_alloc_test"]
+            self.assertEqual(r, want, lines)
+        self.assertIn("expects it to fail", kt_results.vmalloc_results(
+            [summary(0, 0, 1)])["no_block_alloc_test"][1])
+
     def test_the_script_exit_status(self):
         lines = [l.replace("exit=0", "exit=1") for l in self.ok]
         v = judge(lines)
