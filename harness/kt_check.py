@@ -162,7 +162,8 @@ def build_and_boot(run: Run, group: list) -> tuple:
         elif run.gate("warnings"):
             run.guarded(f"{b}: W=1 + sparse", gate_warnings, t, head,
                         run.record)
-    run.stage_done(f"builds of every patch on {' '.join(group)}", s)
+    if group:
+        run.stage_done(f"builds of every patch on {' '.join(group)}", s)
     return head, jobs
 
 
@@ -253,7 +254,8 @@ def booted_fixtures(run: Run) -> list:
                            run.patches + [f.path], run.boots,
                            timeout=f.timeout, expected=False,
                            replay=True)))
-    run.stage_done(f"{len(out)} fixture builds", s)
+    if out:
+        run.stage_done(f"{len(out)} fixture builds", s)
     return out
 
 
