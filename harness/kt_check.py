@@ -26,7 +26,7 @@ from kt_guest import GUEST_LANES
 from kt_job import base_job, expected_tests, job
 from kt_report import Checks, summary_row, table
 from kt_results import failed, target_verdict
-from kt_tree import apply, patches_in, tested, worktree
+from kt_tree import apply, mail_subject, patches_in, tested, worktree
 
 
 # The target whose bundle make check runs as a LAVA job, with lava-run.
@@ -318,13 +318,60 @@ def first_builder(run: Run) -> tuple:
     return jobs, sorted(booted, key=lambda b: b[0].name)
 
 
+def first_bad(n: int, bad: Callable[[int], bool]) -> int:
+    """The first k of 1..n with bad(k), bad(n) being known true, as git
+    bisect finds it: log2(n) calls of bad()."""
+    lo, hi = 1, n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if bad(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def first_failing_patch(run: Run, n: str, fails: list) -> str:
+    """Which patch brought the new failures fails of target n: the tree at
+    each patch probed is built (incrementally: every patch was built on
+    its own already, or is close to one that was) and booted, without
+    test_vmalloc where only KUnit cases failed, until the first patch
+    with any of them is found.  A probe that does not build or boot
+    counts as failing."""
+    t = kt_targets.load(n)
+    if all(f.startswith("kunit.") for f in fails):
+        t = dataclasses.replace(t, cmdline=f"{t.cmdline} kt.vmalloc=0")
+    probes: list = []
+
+    def bad(k: int) -> bool:
+        r = job(f"{n}-at-{k}", t, run.patches[:k], run.boots,
+                replay=True).result()
+        probes.append(k)
+        return bool(r["error"]) or bool(set(failed(r["tests"])) & set(fails))
+    s = time.time()
+    k = first_bad(len(run.patches), bad)
+    apply(worktree(), run.patches, env=HARNESS_GIT)
+    log(f"check: {n}: patch {k} brought the failures ({len(probes)} "
+        f"probes, {time.time() - s:.0f}s)")
+    text = run.patches[k - 1].read_text(errors="replace")
+    sha = text.split(maxsplit=2)[1][:12] if text.startswith("From ") \
+        else "?"
+    return (f"first failing at patch {k}/{len(run.patches)}, {sha} "
+            f"\"{mail_subject(text)}\" (found in {len(probes)} boots: "
+            f"patches {', '.join(map(str, probes))})")
+
+
 def judge(run: Run, n: str, base: Optional[dict], r: dict) -> None:
     """A target's verdict: the series' failures that the base does not
-    have (base: the unpatched tree's record, None if nothing failed)."""
+    have (base: the unpatched tree's record, None if nothing failed), and
+    the patch that brought them."""
     old_fails = set(failed(base["tests"])) if base else set()
     new_fails = [f for f in failed(r["tests"]) if f not in old_fails]
     pre = [f for f in failed(r["tests"]) if f in old_fails]
     detail = r["error"] or ""
+    if new_fails and not r["error"] and len(run.patches) > 1 and \
+            n in run.names:
+        detail += "\n" + first_failing_patch(run, n, new_fails)
     if pre:
         detail += "\npre-existing (the base fails them too): " + \
             ", ".join(pre)

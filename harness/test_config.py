@@ -359,3 +359,15 @@ class Selection(unittest.TestCase):
         self.assertIsNone(kt_check.wider_build(run, "i386"))
         del run.builds["x86_64-debug"]
         self.assertIsNone(kt_check.wider_build(run, "x86_64"))
+
+    def test_the_first_failing_patch_is_found_as_git_bisect_would(self):
+        import kt_check
+        for n in (1, 2, 3, 13, 14):
+            for first in range(1, n + 1):
+                asked = []
+
+                def bad(k):
+                    asked.append(k)
+                    return k >= first
+                self.assertEqual(kt_check.first_bad(n, bad), first)
+                self.assertLessEqual(len(asked), max(1, n.bit_length()))
