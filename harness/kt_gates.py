@@ -20,8 +20,8 @@ from kt_common import (BUILD, BUILD_ENV, FAIL, HARNESS_GIT, PASS, RESULTS,
 from kt_findings import COCCI, WARNING
 from kt_guest import initramfs_root
 from kt_job import Replay, boot_files
-from kt_kbuild import (CODE_OBJS, bloat, build, code_inputs, kconfig,
-                       keep_objs, make_args, objs_at)
+from kt_kbuild import (CODE_OBJS, NOT_COMPILED, bloat, build, code_inputs,
+                       kconfig, keep_objs, kept_objs, make_args, objs_at)
 from kt_targets import Target
 from kt_targets import key as target_key
 from kt_tree import apply, commit_subject, mail_subject, worktree
@@ -71,7 +71,7 @@ def gate_builds(t: Target, patches: list, record: Record) -> str:
             found.append((n, res, d))
             record(n.replace("{i}", str(i)), res, d, secs)
         gate_patch(t, i, c, len(commits), odir, base_dir, logf, rec)
-        if all(res == PASS for _, res, _ in found):
+        if all(res in (PASS, SKIP) for _, res, _ in found):
             cache.put(key, found)
     return commits[-1]
 
@@ -116,6 +116,15 @@ def gate_patch(t: Target, i: int, c: str, n: int, odir: Path,
     nfc = "No functional change" in git("log", "-1", "--format=%b", c,
                                         cwd=work())
     before = objs_at(t, f"{c}^", odir, logf)
+    files = git("diff", "--name-only", f"{c}^", c, cwd=work()).split()
+    if files and all(f.startswith(NOT_COMPILED) for f in files):
+        # (the tree builds as the one before it does: its objects are those)
+        shutil.copytree(before, kept_objs(t, git("rev-parse", c, cwd=work())),
+                        dirs_exist_ok=True)
+        record(f"{t.build}: patch {{i}} builds", SKIP,
+               f"{subj}: it changes only {', '.join(files)}, which no "
+               "compile reads: the tree builds as the one before it does")
+        return
     git("checkout", "-q", "-f", "--detach", c, cwd=work())
     log(f"{t.build}: building patch {i}/{n}: {subj}")
     try:

@@ -251,7 +251,11 @@ def cmd_tree() -> None:
 
 # The revision on the list: no list has seen this series yet, so its first
 # posting is "[PATCH 01/10]" (the earlier revisions were reviewed here).
-SUBJECT_PREFIX = "PATCH"
+def subject_prefix() -> str:
+    """"PATCH", or what series/KVER/subject-prefix says ("PATCH 6.1.y": a
+    port to a stable tree)."""
+    f = SERIES / "subject-prefix"
+    return f.read_text().strip() if f.exists() else "PATCH"
 
 
 def cmd_export() -> None:
@@ -274,7 +278,7 @@ def export_posting(d: Path, revs: str) -> None:
     tmp = BUILD / "export.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     git("format-patch", "-q", "--cover-letter", "--notes",
-        f"--subject-prefix={SUBJECT_PREFIX}", "-o", str(tmp), revs)
+        f"--subject-prefix={subject_prefix()}", "-o", str(tmp), revs)
     if old:     # keep the cover letter's subject and text
         new = tmp / "0000-cover-letter.patch"
         new.write_text(keep_cover(old, new.read_text()))

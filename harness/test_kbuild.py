@@ -91,6 +91,48 @@ class CodeInputs(unittest.TestCase):
                             with_include)
 
 
+class PatchBuilds(CodeInputs):
+    """gate_patch: a patch that changes only what no compile reads is not
+    built, and says so; any other is built."""
+
+    def gate(self):
+        rec, built = [], []
+        objs = Path(self.tmp.name) / "objs"
+        (objs / "mm").mkdir(parents=True, exist_ok=True)
+        (objs / "mm" / "memory.o").write_text("o")
+        with mock.patch.object(kt_gates, "work", lambda: self.repo), \
+                mock.patch.object(kt_gates, "objs_at", lambda *a: objs), \
+                mock.patch.object(kt_gates, "kept_objs",
+                                  lambda t, sha: objs.parent / sha), \
+                mock.patch.object(kt_gates, "build",
+                                  lambda *a: built.append(1)), \
+                mock.patch.object(kt_gates, "keep_objs", lambda *a: None), \
+                mock.patch.object(kt_gates, "bloat",
+                                  lambda a, b: (0, "")), \
+                mock.patch.object(kt_gates, "commit_subject",
+                                  lambda c: "subject"):
+            t = mock.Mock(build="x")
+            kt_gates.gate_patch(t, 1, "HEAD", 1, Path("o"), Path("b"),
+                                Path("l"), lambda *a: rec.append(a))
+        return rec, built
+
+    def test_a_docs_only_patch_is_a_skip(self):
+        self.change("Documentation/mm/vmalloc.rst")
+        rec, built = self.gate()
+        self.assertEqual((rec[0][1], built), ("skip", []))
+        self.assertIn("Documentation/mm/vmalloc.rst, which no compile reads",
+                      rec[0][2])
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=self.repo,
+                             capture_output=True, text=True).stdout.strip()
+        self.assertTrue((Path(self.tmp.name) / sha / "mm/memory.o").exists())
+
+    def test_a_patch_to_code_is_built(self):
+        self.change("Documentation/mm/vmalloc.rst")
+        self.change("mm/memory.c")
+        rec, built = self.gate()
+        self.assertEqual((rec[0][1], built), ("pass", [1]))
+
+
 class SeriesOptions(unittest.TestCase):
     PATCH = """\
 diff --git a/mm/Kconfig.debug b/mm/Kconfig.debug
