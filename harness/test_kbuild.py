@@ -133,6 +133,20 @@ class PatchBuilds(CodeInputs):
         self.assertEqual((rec[0][1], built), ("pass", [1]))
 
 
+class KernelDoc(unittest.TestCase):
+    def test_without_wall_where_the_tree_has_none(self):
+        calls = []
+
+        def run(args, **kw):
+            calls.append(args)
+            return (1, "Argument unknown!\nUsage: kernel-doc [-Werror]") \
+                if "-Wall" in args else (0, "x.h:1: warning: w\n")
+        with mock.patch.object(kt_gates, "run", run), \
+                mock.patch.object(kt_gates, "work", lambda: Path(".")):
+            self.assertEqual(kt_gates.kernel_doc(["x.h"]), "x.h:1: warning: w\n")
+        self.assertEqual([("-Wall" in c) for c in calls], [True, False])
+
+
 class SeriesOptions(unittest.TestCase):
     PATCH = """\
 diff --git a/mm/Kconfig.debug b/mm/Kconfig.debug
