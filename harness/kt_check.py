@@ -347,7 +347,8 @@ def first_failing_patch(run: Run, n: str, fails: list) -> str:
         r = job(f"{n}-at-{k}", t, run.patches[:k], run.boots,
                 replay=True).result()
         probes.append(k)
-        return bool(r["error"]) or bool(set(failed(r["tests"])) & set(fails))
+        # (no tests: it did not build or boot)
+        return not r["tests"] or bool(set(failed(r["tests"])) & set(fails))
     s = time.time()
     k = first_bad(len(run.patches), bad)
     apply(worktree(), run.patches, env=HARNESS_GIT)
@@ -369,7 +370,7 @@ def judge(run: Run, n: str, base: Optional[dict], r: dict) -> None:
     new_fails = [f for f in failed(r["tests"]) if f not in old_fails]
     pre = [f for f in failed(r["tests"]) if f in old_fails]
     detail = r["error"] or ""
-    if new_fails and not r["error"] and len(run.patches) > 1 and \
+    if new_fails and r["tests"] and len(run.patches) > 1 and \
             n in run.names:
         detail += "\n" + first_failing_patch(run, n, new_fails)
     if pre:
