@@ -71,13 +71,50 @@ def debian_package(pkg: str, arch: str) -> Path:
     return dest
 
 
+# nolibc's name of each kernel ARCH= (tools/include/nolibc/arch-NAME.h)
+NOLIBC_ARCH = {"x86_64": "x86_64", "i386": "i386", "arm": "arm",
+               "arm64": "aarch64", "powerpc": "powerpc"}
+# The nolibc for an architecture the tree's own lacks (6.1's has no
+# powerpc): Debian's linux-source-6.12, which make installs anyway.
+NOLIBC_FALLBACK = "linux-source-6.12"
+
+
+def nolibc_dir(t: Target) -> Path:
+    """tools/include/nolibc: the tree's, or if it does not know t's
+    architecture, NOLIBC_FALLBACK's (userland code: any kernel's nolibc
+    builds it against this tree's UAPI headers)."""
+    own = work() / "tools/include/nolibc"
+    if (own / f"arch-{NOLIBC_ARCH.get(t.arch, t.arch)}.h").exists():
+        return own
+    tarball = Path(f"/usr/src/{NOLIBC_FALLBACK}.tar.xz")
+    dest = BUILD / "userland" / f"nolibc-{NOLIBC_FALLBACK}"
+    with _fetching:
+        if not dest.exists():
+            if not tarball.exists():
+                raise Fail(f"{own} has no {t.arch} support and {tarball} "
+                           f"is missing: install Debian package "
+                           f"{NOLIBC_FALLBACK}")
+            log(f"userland: nolibc for {t.arch} from {tarball.name}")
+            tmp = dest.with_suffix(".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            run(["tar", "-xJf", str(tarball), "-C", str(tmp),
+                 "--strip-components=4", "--wildcards",
+                 "*/tools/include/nolibc/*"])
+            tmp.rename(dest)
+    return dest
+
+
 def nolibc(t: Target, source: str, libs: tuple = ()) -> Path:
-    """guest/SOURCE, static, against the tree's nolibc and UAPI headers
-    for t's architecture: built once while those and the source hold."""
+    """guest/SOURCE, static, against nolibc (nolibc_dir()) and the tree's
+    UAPI headers for t's architecture: built once while those and the
+    source hold."""
+    inc = nolibc_dir(t)
     trees = [git("rev-parse", f"HEAD:{d}", cwd=work()) for d in (
-        "tools/include/nolibc", "include/uapi",
+        "include/uapi",
         f"arch/{'x86' if t.arch in ('i386', 'x86_64') else t.arch}"
-        "/include/uapi")]
+        "/include/uapi")] + [inc.name] + [
+        f.read_text() for f in sorted(inc.glob("*.h"))]
     src = TOP / "guest" / source
     key = cache_key(t.arch, t.cross_compile, libs, trees, src.read_text(),
                     tool_versions(f"{t.cross_compile}gcc"))
@@ -95,7 +132,7 @@ def nolibc(t: Target, source: str, libs: tuple = ()) -> Path:
         m32 = ["-m32"] if t.arch == "i386" and not t.cross_compile else []
         run([f"{t.cross_compile}gcc", *m32, "-static", "-nostdlib", "-Os",
              "-Wall", "-Werror", "-fno-stack-protector", "-include",
-             str(work() / "tools/include/nolibc/nolibc.h"),
+             str(inc / "nolibc.h"),
              "-I", str(hdrs / "usr/include"), "-o", str(tmp), str(src),
              *libs])
         tmp.rename(dest)

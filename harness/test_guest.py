@@ -125,3 +125,25 @@ class Layout(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Nolibc(unittest.TestCase):
+    """The guest's nolibc: the tree's, or where it lacks the architecture
+    (6.1 has no powerpc), Debian's 6.12 tarball's."""
+
+    def test_the_trees_own_where_it_knows_the_arch(self):
+        with tempfile.TemporaryDirectory() as d:
+            own = Path(d) / "tools/include/nolibc"
+            own.mkdir(parents=True)
+            (own / "arch-aarch64.h").write_text("")
+            with mock.patch.object(kt_guest, "work", lambda: Path(d)), \
+                    mock.patch.object(kt_guest, "BUILD", Path(d) / "b"), \
+                    mock.patch.object(kt_guest, "NOLIBC_FALLBACK",
+                                      "linux-source-0.0-none"):
+                self.assertEqual(kt_guest.nolibc_dir(
+                    kt_targets.load("arm64")), own)
+                # powerpc: not in this tree, and no tarball to take it from
+                with self.assertRaisesRegex(
+                        kt_guest.Fail, "no powerpc support .* install "
+                        "Debian package linux-source-0.0-none"):
+                    kt_guest.nolibc_dir(kt_targets.load("ppc64le-radix"))
