@@ -1,15 +1,18 @@
 """make check: every target built patch by patch and booted (the base and
 the series), the patch gates, and the fixtures, on both cores.
 
-Two builders, each in a checkout of its own: this thread takes the builds
-the fixtures use, then the patch gates and the fixtures; a second thread
-builds the others meanwhile.  Guests boot two at a time in the
-background while the next trees build."""
+Two builders, each in a checkout of its own: this thread takes the build
+that the LAVA job and the first posting alone use, then the patch gates;
+a second thread takes the other builds meanwhile.  Each builder then
+runs the fixtures on its own builds, rebuilding them incrementally (a
+fixture that needs builds of both is the first's, which builds the
+other's again in its tree, from ccache).
+Guests boot two at a time in the background while the next trees
+build."""
 import concurrent.futures
 import dataclasses
 import os
 import re
-import threading
 import time
 from concurrent.futures import Executor, Future
 from typing import Callable, Optional
@@ -80,12 +83,6 @@ class Run:
         self.patches = patches_in(SERIES)
         self.fixtures = [f for f in kt_fixtures.all_fixtures()
                          if fixtures is None or f.name in fixtures]
-        # the fixtures that boot, for whichever builder is free first
-        self.queue = [f for f in self.fixtures
-                      if self.runnable(f) and f.boots()]
-        self.lock = threading.Lock()
-        self.built: set = set()     # builds done (or failed): fixtures go
-        self.builds_over = False    # the first builder is past its builds
         self.lava: Optional[Future] = None     # the LAVA gate's boots
         self.checks = Checks()
         # build name -> the target of that name (its settings key the
@@ -130,8 +127,6 @@ def build_and_boot(run: Run, group: list) -> tuple:
         t = run.builds[b]
         head = run.guarded(f"{b}: the series builds", gate_builds, t,
                            run.patches, run.record)
-        with run.lock:
-            run.built.add(b)
         lava = LAVA_TARGET in run.names and run.gate("lava") and \
             kt_targets.load(LAVA_TARGET).build == b
         if head is None:
@@ -206,17 +201,53 @@ def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str]) -> None:
     run.stage_done("patch gates", s)
 
 
-def gated_fixtures(run: Run) -> None:
+def fixture_builds(f: kt_fixtures.Fixture) -> set:
+    """The builds fixture f needs: its targets'."""
+    return {kt_targets.load(x).build for x in f.targets}
+
+
+def partition(run: Run) -> tuple:
+    """(the first builder's builds, the second's).  The first keeps the
+    build of the LAVA job and of the first posting alone, and runs the
+    patch gates on it; the second takes the others, those whose guests
+    take longest first, so that their boots do not end the run."""
+    builds = list(run.builds)
+    keep = {kt_targets.load(n).build for n in (LAVA_TARGET, ALONE_TARGET)
+            if n in run.names}
+    mine = [b for b in builds if b in keep] or builds[:1]
+    others = sorted((b for b in builds if b not in mine),
+                    key=lambda b: -max(kt_targets.load(n).timeout
+                                       for n in run.names
+                                       if kt_targets.load(n).build == b))
+    return mine, others
+
+
+def fixtures_of(run: Run, builds: list, first: bool) -> list:
+    """The runnable fixtures a builder with these builds runs: those whose
+    builds are all its own.  The first builder also takes those that need
+    builds of both (it builds the other's in its own tree)."""
+    others = partition(run)[1]
+    return [f for f in run.fixtures if run.runnable(f) and
+            (fixture_builds(f) <= set(builds) or
+             (first and not fixture_builds(f) <= set(others)))]
+
+
+def gated_fixtures(run: Run, fixtures: list) -> None:
     """Each known-bad fixture that a gate must catch, caught."""
     s = time.time()
+    for f in fixtures:
+        if f.gated():
+            kt_fixtures.check_gated(f, run.patches, run.record)
+    run.stage_done("fixture gates", s)
+
+
+def unrunnable_fixtures(run: Run) -> None:
+    """A fixture whose target is not in the run: a skip, with that."""
     for f in run.fixtures:
         if not run.runnable(f):
             run.record(f"fixture {f.name}: its target "
                        f"{' '.join(sorted(set(f.targets) - set(run.names)))}"
                        " is not in this run", SKIP)
-        elif f.gated():
-            kt_fixtures.check_gated(f, run.patches, run.record)
-    run.stage_done("fixture gates", s)
 
 
 def fixture_target(f: kt_fixtures.Fixture) -> kt_targets.Target:
@@ -229,27 +260,12 @@ def fixture_target(f: kt_fixtures.Fixture) -> kt_targets.Target:
     return t
 
 
-def booted_fixtures(run: Run) -> list:
-    """Take the fixtures that boot from the run's queue, build each and
-    hand it to the guests: [(fixture, future)].  Both builders take from
-    the queue once their own builds are done."""
+def booted_fixtures(run: Run, fixtures: list) -> list:
+    """Build each fixture that boots, on this builder's build of its
+    target (incremental: one patch more than the series), and hand it to
+    the guests: [(fixture, future)]."""
     s, out = time.time(), []
-    while True:
-        with run.lock:
-            if not run.queue:
-                break
-            # (a fixture whose kernel the first builder has not built yet
-            # waits: built here first, it would be built twice from an
-            # empty ccache)
-            ready = [f for f in run.queue if all(
-                kt_targets.load(x).build in run.built for x in f.targets)] \
-                or (run.queue if run.builds_over else [])
-            f = ready[0] if ready else None
-            if f:
-                run.queue.remove(f)
-        if f is None:
-            time.sleep(5)
-            continue
+    for f in (f for f in fixtures if f.boots()):
         out.append((f, job(f"fixture-{f.name}", fixture_target(f),
                            run.patches + [f.path], run.boots,
                            timeout=f.timeout, expected=False,
@@ -270,41 +286,29 @@ def first_posting_alone(run: Run) -> tuple:
 
 
 def second_builder_work(run: Run, builds: list) -> tuple:
-    """The second builder: its builds, then fixtures from the queue."""
+    """The second builder: its builds, then the fixtures on them."""
     head, jobs = build_and_boot(run, builds)
-    return jobs, booted_fixtures(run)
+    fixtures = fixtures_of(run, builds, first=False)
+    gated_fixtures(run, fixtures)
+    return jobs, booted_fixtures(run, fixtures)
 
 
 def first_builder(run: Run) -> tuple:
-    """The builds the fixtures use (or the first), then the gates and the
-    fixtures; the other builds go to a second builder meanwhile, and it
-    takes fixtures too once they are done.  Builds whose guests take
-    longest go first, so their boots do not end the run."""
-    mine = [b for b, t in run.builds.items()
-            if any(kt_targets.load(x).build == b
-                   for f in run.fixtures for x in f.targets)] \
-        or list(run.builds)[:1]
-    others = sorted((b for b in run.builds if b not in mine),
-                    key=lambda b: -max(kt_targets.load(n).timeout
-                                       for n in run.names
-                                       if kt_targets.load(n).build == b))
+    """The first builder's builds, the patch gates and its fixtures; the
+    second builder's meanwhile (see partition())."""
+    mine, others = partition(run)
     with concurrent.futures.ThreadPoolExecutor(
             max_workers=1, initializer=second_builder) as side:
-        # (with no build of its own, it takes the fixtures that boot from
-        # the start, as their kernels get built, while this builder runs
-        # the gates)
-        theirs = side.submit(second_builder_work, run, others)
-        try:
-            head, jobs = build_and_boot(run, mine)
-        finally:
-            run.builds_over = True
+        theirs = side.submit(second_builder_work, run, others) \
+            if others else None
+        head, jobs = build_and_boot(run, mine)
         if not mine:            # (kt.py check --gate checkpatch, say)
             head = apply(worktree(), run.patches, env=HARNESS_GIT)[-1]
         patch_gates(run, run.builds[mine[0]] if mine else None, head)
-        # (the gated fixtures need this builder's trees; the second builder
-        # takes booted fixtures meanwhile)
-        gated_fixtures(run)
-        booted = booted_fixtures(run)
+        unrunnable_fixtures(run)
+        fixtures = fixtures_of(run, mine, first=True)
+        gated_fixtures(run, fixtures)
+        booted = booted_fixtures(run, fixtures)
         # (in tree mode the range is one series: no postings)
         if ALONE_TARGET in run.boot and (SERIES / POSTINGS[0]).is_dir():
             jobs.append(first_posting_alone(run))

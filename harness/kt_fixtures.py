@@ -9,8 +9,8 @@ from typing import Optional
 
 import kt_targets
 import kt_results
-from kt_common import (BUILD, FAIL, HARNESS_GIT, PASS, RESULTS, SKIP, TOP,
-                       Fail, Record, git, log, outs, rel, work)
+from kt_common import (FAIL, HARNESS_GIT, PASS, RESULTS, SKIP, TOP,
+                       Fail, Record, git, log, outs, rel, root, work)
 from kt_gates import (gate_checkpatch, gate_cocci, gate_docs, gate_kunit,
                       gate_lava, gate_patch, gate_tags, gate_warnings)
 from kt_tree import apply, worktree
@@ -150,8 +150,8 @@ def own_cocci(head: str) -> Optional[Path]:
                 "--", "scripts/coccinelle/", cwd=work()).split()
     if not added:
         return None
-    cocci = BUILD / "cocci" / Path(added[0]).name
-    cocci.parent.mkdir(exist_ok=True)
+    cocci = root() / "cocci" / Path(added[0]).name  # (a builder's own)
+    cocci.parent.mkdir(parents=True, exist_ok=True)
     cocci.write_text(git("show", f"{head}:{added[0]}", cwd=work()) + "\n")
     return cocci
 

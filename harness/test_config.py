@@ -360,6 +360,31 @@ class Selection(unittest.TestCase):
         del run.builds["x86_64-debug"]
         self.assertIsNone(kt_check.wider_build(run, "x86_64"))
 
+    def test_no_build_is_built_whole_by_both_builders(self):
+        import kt_check
+        names = kt_targets.check_names()
+        run = kt_check.Run(names, None)
+        mine, others = kt_check.partition(run)
+        self.assertEqual(sorted(mine + others), sorted(run.builds))
+        self.assertFalse(set(mine) & set(others))
+        self.assertEqual(mine, ["x86_64"])     # LAVA, the fixes alone
+        self.assertEqual(others[0], "x86_64-debug")    # the longest guest
+        first = kt_check.fixtures_of(run, mine, first=True)
+        second = kt_check.fixtures_of(run, others, first=False)
+        ran = [f for f in run.fixtures if run.runnable(f)]
+        self.assertEqual(sorted(f.name for f in first + second),
+                         sorted(f.name for f in ran))
+        for f in second:
+            self.assertLessEqual(kt_check.fixture_builds(f), set(others))
+        spans = [f.name for f in first
+                 if not kt_check.fixture_builds(f) <= set(mine)]
+        self.assertEqual(spans, ["breaks-one-target"])
+
+    def test_one_build_stays_with_the_first_builder(self):
+        import kt_check
+        run = kt_check.Run(["x86_64-debug"], None, fixtures=[])
+        self.assertEqual(kt_check.partition(run), (["x86_64-debug"], []))
+
     def test_the_first_failing_patch_is_found_as_git_bisect_would(self):
         import kt_check
         for n in (1, 2, 3, 13, 14):
