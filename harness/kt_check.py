@@ -34,8 +34,8 @@ from kt_tree import apply, mail_subject, patches_in, tested, worktree
 
 # The target whose bundle make check runs as a LAVA job, with lava-run.
 LAVA_TARGET = "x86_64"
-# The target the first posting (the fixes) is also tested on alone, as
-# mm-hotfixes would take it without the rest.
+# The target the postings before the last (the fixes) are also tested on
+# alone, as the x86 tree and mm-hotfixes would take them without the rest.
 ALONE_TARGET = "x86_64"
 
 
@@ -275,13 +275,15 @@ def booted_fixtures(run: Run, fixtures: list) -> list:
     return out
 
 
-def first_posting_alone(run: Run) -> tuple:
-    """(name, target, future): the first posting applied to the base on
-    its own, built, booted and tested on ALONE_TARGET."""
+def fixes_alone(run: Run) -> tuple:
+    """(name, target, future): the postings before the last (the fixes)
+    applied to the base without it, built, booted and tested on
+    ALONE_TARGET."""
     t = kt_targets.load(ALONE_TARGET)
-    first = POSTINGS[0]
-    return (f"{ALONE_TARGET} ({first} alone)", ALONE_TARGET,
-            job(f"{ALONE_TARGET}-{first}", t, patches_in(SERIES / first),
+    firsts = POSTINGS[:-1]
+    return (f"{ALONE_TARGET} ({' + '.join(firsts)} alone)", ALONE_TARGET,
+            job(f"{ALONE_TARGET}-{'-'.join(firsts)}", t,
+                [p for d in firsts for p in patches_in(SERIES / d)],
                 run.boots, replay=True))
 
 
@@ -311,7 +313,7 @@ def first_builder(run: Run) -> tuple:
         booted = booted_fixtures(run, fixtures)
         # (in tree mode the range is one series: no postings)
         if ALONE_TARGET in run.boot and (SERIES / POSTINGS[0]).is_dir():
-            jobs.append(first_posting_alone(run))
+            jobs.append(fixes_alone(run))
         if theirs:
             s = time.time()
             log("check: waiting for the second builder")
@@ -470,11 +472,14 @@ def guest_priority() -> None:
 
 
 def covers_name(run: Run, tree: str) -> None:
-    """Each posting's cover letter says what the series was tested on as
-    this run found it (the Debian package moved under the series once,
-    and nothing noticed)."""
+    """Each posting's cover letter (the notes of a posting of one patch)
+    says what the series was tested on as this run found it (the Debian
+    package moved under the series once, and nothing noticed)."""
     for d in [SERIES / p for p in POSTINGS if (SERIES / p).is_dir()]:
         cover = d / "0000-cover-letter.patch"
+        alone = patches_in(d)
+        if not cover.exists() and len(alone) == 1:
+            cover = alone[0]
         text = cover.read_text() if cover.exists() else ""
         run.record(f"{rel(cover)} names the tree tested ({tree})",
                    PASS if tree in " ".join(text.split()) else FAIL,

@@ -25,10 +25,11 @@ SRC = BUILD / "src" / KVER          # the tree a developer edits
 SECOND = BUILD / "builder2"         # check's second builder: work/, out/
 # the patches: series/KVER/, or in tree mode the range, format-patch'ed
 SERIES = BUILD / "series" if TREE else TOP / "series" / KVER
-# The postings under SERIES, each a directory with its own cover letter,
-# sent on their own and applied in this order: the fixes (mm-hotfixes),
-# then the feature (mm-new) on top of them.
-POSTINGS = ("fixes", "track")
+# The postings under SERIES, each a directory (a cover letter when it has
+# more than one patch), sent on their own and applied in this order: the
+# x86 fix (the x86 tree), the mm fixes (mm-hotfixes), then the feature
+# (mm-new) on top of them.
+POSTINGS = ("x86", "fixes", "track")
 RESULTS = BUILD / "results"
 JOBS = str(os.cpu_count() or 2)
 

@@ -245,8 +245,8 @@ def cmd_tree() -> None:
     git("checkout", "-q", "-B", "series")
     marks = ", ".join(f"'{n}'" for n, _ in posting_ends(SERIES)[:-1])
     log(f"tree: {rel(SRC)} is on branch 'series', {len(commits)} patches "
-        f"on 'base' (branch {marks} ends the first posting: move it with "
-        "the commits); edit, commit, then 'make export'")
+        f"on 'base' (branches {marks} end the postings before the last: "
+        "move them with the commits); edit, commit, then 'make export'")
 
 
 # The revision on the list: no list has seen this series yet, so its first
@@ -271,15 +271,18 @@ def cmd_export() -> None:
         start = end
 
 
-def export_posting(d: Path, revs: str) -> None:
-    """d/: the commits revs as patches, its cover letter's text kept."""
+def export_posting(d: Path, revs: str, tree: Path = SRC) -> None:
+    """d/: the commits revs as patches, its cover letter's text kept (a
+    posting of one patch has none: its notes say what a cover would)."""
     cover = d / "0000-cover-letter.patch"
     old = cover.read_text() if cover.exists() else ""
     tmp = BUILD / "export.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    git("format-patch", "-q", "--cover-letter", "--notes",
-        f"--subject-prefix={subject_prefix()}", "-o", str(tmp), revs)
-    if old:     # keep the cover letter's subject and text
+    one = git("rev-list", "--count", revs, cwd=tree) == "1"
+    git("format-patch", "-q", *([] if one else ["--cover-letter"]),
+        "--notes", f"--subject-prefix={subject_prefix()}", "-o", str(tmp),
+        revs, cwd=tree)
+    if old and not one:     # keep the cover letter's subject and text
         new = tmp / "0000-cover-letter.patch"
         new.write_text(keep_cover(old, new.read_text()))
     for p in d.glob("*.patch"):
@@ -288,7 +291,9 @@ def export_posting(d: Path, revs: str) -> None:
     for p in sorted(tmp.iterdir()):
         shutil.move(str(p), d / p.name)
     tmp.rmdir()
-    log(f"export: {len(patches_in(d))} patches + cover letter in {rel(d)}")
+    n = len(patches_in(d))
+    log(f"export: {n} patch{'es + cover letter' if n > 1 else ''} in "
+        f"{rel(d)}")
 
 
 def mail_subject(text: str) -> str:

@@ -61,6 +61,33 @@ class Apply(unittest.TestCase):
                                        env=committer), commits)
 
 
+class Export(Apply):
+    """make export: a posting of one patch has no cover letter (its notes
+    say what one would); a longer one keeps its cover letter's text."""
+
+    def test_one_patch_no_cover_letter_two_patches_the_text_kept(self):
+        who = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid",
+               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}
+        sh(self.repo, "git", "checkout", "-q", "main")
+        (self.repo / "a.c").write_text("one\n2\n3\n")
+        sh(self.repo, "git", "commit", "-q", "-am", "good: three is 3",
+           env=who)
+        out = self.d / "series"
+        with mock.patch.object(kt_tree, "BUILD", self.d), \
+                mock.patch.object(kt_tree, "SERIES", out):
+            kt_tree.export_posting(out / "one", "base..main~1", self.repo)
+            self.assertEqual([p.name for p in (out / "one").iterdir()],
+                             ["0001-good-two-is-2.patch"])
+            (out / "two").mkdir()
+            (out / "two" / "0000-cover-letter.patch").write_text(
+                "Subject: [PATCH 0/9] the old subject\n\nOur text.\n")
+            kt_tree.export_posting(out / "two", "base..main", self.repo)
+            cover = (out / "two" / "0000-cover-letter.patch").read_text()
+        self.assertIn("Subject: [PATCH 0/2] the old subject", cover)
+        self.assertIn("Our text.", cover)
+        self.assertIn("good: three is 3", cover)        # the new shortlog
+
+
 class Subject(unittest.TestCase):
     def test_a_folded_subject_is_joined_and_its_prefix_dropped(self):
         text = ("From x\nSubject: [PATCH v2 09/11] mm: add KUnit tests for "
