@@ -2,13 +2,13 @@
 the series), the patch gates, and the fixtures, on both cores.
 
 Two builders, each in a checkout of its own: this thread takes the build
-that the LAVA job and the first posting alone use, then the patch gates;
-a second thread takes the other builds meanwhile.  Each builder then
-runs the fixtures on its own builds, rebuilding them incrementally (a
-fixture that needs builds of both is the first's, which builds the
-other's again in its tree, from ccache).
-Guests boot two at a time in the background while the next trees
-build."""
+that the LAVA job and the fixes alone use, then the patch gates that read
+the patches and the tree; a second thread takes the other builds
+meanwhile, then the gates that look at a build.  Each builder then runs
+the fixtures on its own builds, rebuilding them incrementally (a fixture
+that needs builds of both is the first's, which builds the other's again
+in its tree, from ccache).  Guests boot two at a time in the background
+while the next trees build."""
 import concurrent.futures
 import dataclasses
 import os
@@ -178,27 +178,46 @@ def wider_build(run: Run, b: str) -> Optional[str]:
                  and options(t) < options(u)), None)
 
 
-def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str]) -> None:
-    """The patches themselves, on the build of target t at head."""
+# The patch gates that look at a build of the series (the others read the
+# patches and the tree): with two builders, the second runs them on its
+# last build while the first runs the others.
+BUILT_GATES = {"coccicheck", "header", "kunit"}
+
+
+def gates_of(run: Run, first: bool) -> set:
+    """The patch gates a builder runs: with a second builder, the second
+    runs those that look at a build, the first the others."""
+    others = partition(run)[1]
+    if first:
+        return set(ALL_GATES) - (BUILT_GATES if others else set())
+    return set(BUILT_GATES)
+
+
+def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str],
+                which: set = frozenset(ALL_GATES)) -> None:
+    """The patches themselves (the gates in which), on the build of target
+    t at head."""
     s = time.time()
-    if run.gate("checkpatch"):
+    if run.gate("checkpatch") and "checkpatch" in which:
         run.guarded("checkpatch", gate_checkpatch, run.patches, run.record)
+    gates = [g for g in (
+        ("coccicheck", f"{t and t.build}: coccicheck", gate_cocci, (t,)),
+        ("maintainers", "get_maintainer.pl", gate_maintainers, ()),
+        ("header", "touched headers", gate_header, (t,)),
+        ("kunit", f"{t and t.build}: no test code in mm/", gate_kunit, (t,)),
+        ("docs", "kernel-doc + htmldocs", gate_docs, ()),
+        ("tags", "make tags", gate_tags, ()))
+        if run.gate(g[0]) and g[0] in which]
     if head is None:
-        run.record("patch gates on the series", FAIL,
-                   f"{t.build} did not build: see above")
+        if gates:
+            run.record(f"gates {', '.join(g[0] for g in gates)} on the series",
+                       FAIL, f"{t.build} did not build: see above")
         return
-    for name, what, fn, args in (
-            ("coccicheck", f"{t and t.build}: coccicheck", gate_cocci, (t,)),
-            ("maintainers", "get_maintainer.pl", gate_maintainers, ()),
-            ("header", "touched headers", gate_header, (t,)),
-            ("kunit", f"{t and t.build}: no test code in mm/", gate_kunit,
-             (t,)),
-            ("docs", "kernel-doc + htmldocs", gate_docs, ()),
-            ("tags", "make tags", gate_tags, ())):
-        if run.gate(name):
-            extra = (run.patches,) if name == "maintainers" else ()
-            run.guarded(what, fn, *args, head, *extra, run.record)
-    run.stage_done("patch gates", s)
+    for name, what, fn, args in gates:
+        extra = (run.patches,) if name == "maintainers" else ()
+        run.guarded(what, fn, *args, head, *extra, run.record)
+    run.stage_done(f"patch gates ({' '.join(sorted(which & set(ALL_GATES)))})",
+                   s)
 
 
 def fixture_builds(f: kt_fixtures.Fixture) -> set:
@@ -288,8 +307,10 @@ def fixes_alone(run: Run) -> tuple:
 
 
 def second_builder_work(run: Run, builds: list) -> tuple:
-    """The second builder: its builds, then the fixtures on them."""
+    """The second builder: its builds, the gates that look at a build (on
+    its last, still in place), then the fixtures on its builds."""
     head, jobs = build_and_boot(run, builds)
+    patch_gates(run, run.builds[builds[-1]], head, gates_of(run, False))
     fixtures = fixtures_of(run, builds, first=False)
     gated_fixtures(run, fixtures)
     return jobs, booted_fixtures(run, fixtures)
@@ -306,7 +327,8 @@ def first_builder(run: Run) -> tuple:
         head, jobs = build_and_boot(run, mine)
         if not mine:            # (kt.py check --gate checkpatch, say)
             head = apply(worktree(), run.patches, env=HARNESS_GIT)[-1]
-        patch_gates(run, run.builds[mine[0]] if mine else None, head)
+        patch_gates(run, run.builds[mine[0]] if mine else None, head,
+                    gates_of(run, True))
         unrunnable_fixtures(run)
         fixtures = fixtures_of(run, mine, first=True)
         gated_fixtures(run, fixtures)

@@ -384,6 +384,16 @@ class Selection(unittest.TestCase):
         import kt_check
         run = kt_check.Run(["x86_64-debug"], None, fixtures=[])
         self.assertEqual(kt_check.partition(run), (["x86_64-debug"], []))
+        self.assertEqual(kt_check.gates_of(run, True),
+                         set(kt_check.ALL_GATES))
+
+    def test_each_patch_gate_runs_in_one_builder(self):
+        import kt_check
+        run = kt_check.Run(kt_targets.check_names(), None)
+        first, second = (kt_check.gates_of(run, f) for f in (True, False))
+        self.assertFalse(first & second)
+        self.assertEqual(first | second, set(kt_check.ALL_GATES))
+        self.assertEqual(second, {"coccicheck", "header", "kunit"})
 
     def test_the_first_failing_patch_is_found_as_git_bisect_would(self):
         import kt_check
