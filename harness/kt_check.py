@@ -227,9 +227,9 @@ def fixture_builds(f: kt_fixtures.Fixture) -> set:
 
 def partition(run: Run) -> tuple:
     """(the first builder's builds, the second's).  The first keeps the
-    build of the LAVA job and of the first posting alone, and runs the
-    patch gates on it; the second takes the others, those whose guests
-    take longest first, so that their boots do not end the run."""
+    build of the LAVA job and of the fixes alone; the second takes the
+    others, those whose guests take longest first, so that their boots do
+    not end the run."""
     builds = list(run.builds)
     keep = {kt_targets.load(n).build for n in (LAVA_TARGET, ALONE_TARGET)
             if n in run.names}
