@@ -493,16 +493,31 @@ def maintainers_args(text: str) -> list:
     return []
 
 
+# Where a posting is sent: the x86 tree for one that changes only
+# arch/x86/, else the mm tree.
+X86_TREE = ["x86@kernel.org"]
+MM_TREE = ["akpm@linux-foundation.org", "linux-mm@kvack.org"]
+
+
+def posting_tree(texts: list) -> list:
+    """The list and maintainers a posting of these patches must reach."""
+    files = [f for t in texts for f in re.findall(r"^diff --git a/(\S+)",
+                                                  t, re.M)]
+    return X86_TREE if files and all(f.startswith("arch/x86/")
+                                     for f in files) else MM_TREE
+
+
 def gate_maintainers(head: str, patches: list, record: Record) -> None:
     """get_maintainer.pl names somebody for every patch, and the patches
-    of each posting (the directory a patch is in) together reach the mm
-    list and maintainer, where the posting is sent.  (A patch to x86,
-    kselftest or Documentation/ alone names their maintainers, not mm's:
-    it reaches linux-mm with its posting.)"""
-    want = ["akpm@linux-foundation.org", "linux-mm@kvack.org"]
+    of each posting (the directory a patch is in) together reach the tree
+    it is sent to (posting_tree()).  (A patch to x86, kselftest or
+    Documentation/ alone names their maintainers, not mm's: in an mm
+    posting it reaches linux-mm with its posting.)"""
     git("checkout", "-q", "-f", "--detach", head, cwd=work())
     reached: dict = {}
+    texts: dict = {}
     for p in patches:
+        texts.setdefault(p.parent, []).append(p.read_text())
         args = maintainers_args(p.read_text()) or [str(p)]
         _, out = run(["perl", "scripts/get_maintainer.pl", "--no-git",
                       "--no-rolestats", *args], cwd=work(), check=False)
@@ -511,6 +526,7 @@ def gate_maintainers(head: str, patches: list, record: Record) -> None:
         record(f"get_maintainer.pl {p.parent.name}/{p.name}", ok(bool(names)),
                "" if names else f"names nobody:\n{out}")
     for d, names in reached.items():
+        want = posting_tree(texts[d])
         missing = [w for w in want if not any(w in n for n in names)]
         record(f"get_maintainer.pl: the {d.name} posting reaches "
                + ", ".join(want), ok(not missing),

@@ -99,6 +99,15 @@ class New(unittest.TestCase):
 
 
 class Maintainers(unittest.TestCase):
+    def test_an_x86_only_posting_goes_to_x86_the_others_to_mm(self):
+        import kt_gates
+        x86 = "diff --git a/arch/x86/include/asm/pgtable_types.h b/...\n"
+        mm = "diff --git a/mm/memory.c b/mm/memory.c\n"
+        self.assertEqual(kt_gates.posting_tree([x86]), kt_gates.X86_TREE)
+        self.assertEqual(kt_gates.posting_tree([x86, mm]), kt_gates.MM_TREE)
+        self.assertEqual(kt_gates.posting_tree([mm]), kt_gates.MM_TREE)
+        self.assertEqual(kt_gates.posting_tree([]), kt_gates.MM_TREE)
+
     def test_a_maintainers_only_patch_asks_about_the_files_it_adds(self):
         import kt_gates
         patch = ("diff --git a/MAINTAINERS b/MAINTAINERS\n"
