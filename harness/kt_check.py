@@ -216,8 +216,9 @@ def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str],
     for name, what, fn, args in gates:
         extra = (run.patches,) if name == "maintainers" else ()
         run.guarded(what, fn, *args, head, *extra, run.record)
-    run.stage_done(f"patch gates ({' '.join(sorted(which & set(ALL_GATES)))})",
-                   s)
+    ran = (["checkpatch"] if run.gate("checkpatch") and "checkpatch" in which
+           else []) + [g[0] for g in gates]
+    run.stage_done(f"patch gates ({' '.join(ran)})", s)
 
 
 def fixture_builds(f: kt_fixtures.Fixture) -> set:
