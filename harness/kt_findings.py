@@ -72,13 +72,16 @@ def collect(t: Target, head: str, slug: str, extra: list,
             pattern: re.Pattern, fmt: Callable, objs: list,
             since: str = "base") -> dict:
     """{"base": findings, "series": findings} of make with extra arguments
-    (W=1 C=1, or coccicheck as the checker) on objs, at since (the base,
-    or for a fixture the series it goes on: what it brings is what is
-    new against the series, and the base may have the same finding) and
-    at head.  Each object is compiled again on its own (C=1 checks what is
-    compiled: the object, not every file the prepare step visits), and its
-    findings kept while what it compiles from (code_inputs()), the build's
-    .config and the command hold: touching one C file checks one."""
+    (W=1 C=1, or coccicheck as the checker) on objs at head, and at since
+    (the base, or for a fixture the series it goes on: what it brings is
+    what is new against the series, and the base may have the same
+    finding) on those of them that have a finding at head: an object
+    without one can bring nothing new, and most of coccicheck's time is
+    the base's.  Each object is compiled again on its own (C=1 checks what
+    is compiled: the object, not every file the prepare step visits), and
+    its findings kept while what it compiles from (code_inputs()), the
+    build's .config and the command hold: touching one C file checks
+    one."""
     name = t.build
     # (the series' build directory compiles the commit before a fixture:
     # the base's has the base's config)
@@ -89,7 +92,8 @@ def collect(t: Target, head: str, slug: str, extra: list,
     # (a checker's script, e.g. COCCI=, is a source too)
     scripts = [Path(a.split("=", 1)[1]).read_text() for a in extra
                if a.startswith("COCCI=")]
-    for label, rev in (("base", since), ("series", head)):
+    with_findings: list = []
+    for label, rev in (("series", head), ("base", since)):
         d = dirs[label]
         git("checkout", "-q", "-f", "--detach", rev, cwd=work())
         have = [o for o in objs if (work() / (o[:-2] + ".c")).exists()]
@@ -113,6 +117,11 @@ def collect(t: Target, head: str, slug: str, extra: list,
                                                 o, logf), pattern, fmt))
             for k, where in cache.get(key).items():
                 found[label].setdefault(k, []).extend(map(tuple, where))
+            if cache.get(key):
+                with_findings.append(o)
+        # (the base: only the objects whose compile at head found
+        # something, wherever, a header included)
+        objs, with_findings = with_findings, []
     git("checkout", "-q", "-f", "--detach", head, cwd=work())
     return found
 

@@ -293,7 +293,8 @@ def gate_new_findings(t: Target, head: str, record: Record, what: str,
            in kt_findings.compare(found["base"], found["series"])]
     n_base = sum(map(len, found["base"].values()))
     record(f"{t.build}: {what} on {' '.join(objs)}: {len(new)} new "
-           f"({n_base} in {'base' if since == 'base' else 'the series'})",
+           f"({n_base} in {'base' if since == 'base' else 'the series'}, "
+           "where the objects with findings at head have them)",
            ok(not new), "\n".join(new),
            time.time() - s)
 

@@ -98,6 +98,64 @@ class New(unittest.TestCase):
                          [("b", 1, ("f.c", "40")), ("c", 1, ("g.c", "5"))])
 
 
+class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
+    """collect(): an object whose compile at head finds nothing is not
+    compiled at the base (nothing new can come from it); one whose
+    compile finds something, in a header too, is."""
+
+    def test(self):
+        from unittest import mock
+        import types
+        compiled = []
+
+        def fake_run(args, env=None, logf=None, check=True):
+            obj, rev = args[-1], checked_out[-1]
+            compiled.append((rev, obj))
+            out = {("head", "mm/vmalloc.o"):
+                   "include/linux/x.h:1:2: warning: w [-Wx]\n",
+                   ("head", "mm/memory.o"): ""}.get((rev, obj), "")
+            with open(logf, "a") as f:
+                f.write(f"  CC      {obj}\n{out}")
+            return 0, ""
+
+        checked_out = []
+        real_cache = kt_findings.Cache
+
+        def fake_git(*a, **kw):
+            if a[0] == "checkout":
+                checked_out.append(a[-1])
+            return ""
+        with tempfile.TemporaryDirectory() as d:
+            d = Path(d)
+            t = types.SimpleNamespace(build="b")
+            with mock.patch.object(kt_findings, "git", fake_git), \
+                    mock.patch.object(kt_findings, "run", fake_run), \
+                    mock.patch.object(kt_findings, "outs", lambda: d), \
+                    mock.patch.object(kt_findings, "RESULTS", d), \
+                    mock.patch.object(kt_findings, "work", lambda: d), \
+                    mock.patch.object(kt_findings, "make_args",
+                                      lambda t, o: ["make"]), \
+                    mock.patch.object(kt_findings, "target_key",
+                                      lambda t: "t"), \
+                    mock.patch.object(kt_findings, "code_inputs",
+                                      lambda rev, srcs: [rev, srcs]), \
+                    mock.patch.object(kt_findings, "Cache",
+                                      lambda n: real_cache(
+                                          n, where=d / "cache")):
+                (d / "mm").mkdir()
+                for f in ("memory.c", "vmalloc.c"):
+                    (d / "mm" / f).write_text("")
+                found = kt_findings.collect(
+                    t, "head", "w", ["W=1"], kt_findings.WARNING,
+                    warning_key, ["mm/memory.o", "mm/vmalloc.o"])
+        self.assertEqual(compiled, [("head", "mm/memory.o"),
+                                    ("head", "mm/vmalloc.o"),
+                                    ("base", "mm/vmalloc.o")])
+        self.assertEqual(found["base"], {})
+        self.assertEqual(list(found["series"]),
+                         ["include/linux/x.h: warning: w [-Wx]"])
+
+
 class Maintainers(unittest.TestCase):
     def test_an_x86_only_posting_goes_to_x86_the_others_to_mm(self):
         import kt_gates
