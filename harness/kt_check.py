@@ -13,6 +13,7 @@ import concurrent.futures
 import dataclasses
 import os
 import re
+import threading
 import time
 from concurrent.futures import Executor, Future
 from typing import Callable, Optional
@@ -84,6 +85,10 @@ class Run:
         self.fixtures = [f for f in kt_fixtures.all_fixtures()
                          if fixtures is None or f.name in fixtures]
         self.lava: Optional[Future] = None     # the LAVA gate's boots
+        # the second builder's builds are done (or failed): a fixture that
+        # needs them in the first's tree is built from ccache after that,
+        # not compiled a second time from nothing beside them
+        self.others_built = threading.Event()
         self.checks = Checks()
         # build name -> the target of that name (its settings key the
         # build's cached results, whichever targets boot it)
@@ -310,7 +315,10 @@ def fixes_alone(run: Run) -> tuple:
 def second_builder_work(run: Run, builds: list) -> tuple:
     """The second builder: its builds, the gates that look at a build (on
     its last, still in place), then the fixtures on its builds."""
-    head, jobs = build_and_boot(run, builds)
+    try:
+        head, jobs = build_and_boot(run, builds)
+    finally:
+        run.others_built.set()
     patch_gates(run, run.builds[builds[-1]], head, gates_of(run, False))
     fixtures = fixtures_of(run, builds, first=False)
     gated_fixtures(run, fixtures)
@@ -332,8 +340,18 @@ def first_builder(run: Run) -> tuple:
                     gates_of(run, True))
         unrunnable_fixtures(run)
         fixtures = fixtures_of(run, mine, first=True)
-        gated_fixtures(run, fixtures)
-        booted = booted_fixtures(run, fixtures)
+        own = [f for f in fixtures if fixture_builds(f) <= set(mine)]
+        gated_fixtures(run, own)
+        booted = booted_fixtures(run, own)
+        span = [f for f in fixtures if f not in own]
+        if span and theirs:
+            s = time.time()
+            log("check: waiting for the second builder's builds "
+                f"({' '.join(f.name for f in span)} needs them)")
+            run.others_built.wait()
+            run.stage_done("waiting for the second builder's builds", s)
+        gated_fixtures(run, span)
+        booted += booted_fixtures(run, span)
         # (in tree mode the range is one series: no postings)
         if ALONE_TARGET in run.boot and (SERIES / POSTINGS[0]).is_dir():
             jobs.append(fixes_alone(run))
