@@ -41,7 +41,7 @@ from kt_job import digest
 from kt_kbuild import build
 from kt_targets import Target
 from kt_targets import key as target_key
-from kt_tree import apply, worktree
+from kt_tree import apply, at_base, worktree
 
 ICOUNT = ["-icount", "shift=0,sleep=off,align=off"]
 # test_vmalloc.sh's performance mode (every case of the default mask, in
@@ -248,14 +248,17 @@ def run_target(t: Target, patches: list, boots: int = BOOTS) -> tuple:
     cycle); ({case: figures}, what identifies the kernels booted)."""
     out = RESULTS / f"bench-{t.name}"
     shutil.rmtree(out, ignore_errors=True)
+    with at_base():     # (see at_base(): the series' build stays warm)
+        base = kernel(t, [], outs() / t.build, out / "base")
+        base_root = outs() / t.build / "bench-root"
     kernels = {
-        "base": kernel(t, [], outs() / f"{t.build}-base", out / "base"),
+        "base": base,
         "series": kernel(t, patches, outs() / t.build, out / "series")}
     kernels["base-again"] = kernels["base"]
     # (what a later run must boot to be a run of the same kernels: the
     # images, the initramfs contents, the machine and its tools)
     ident = hashlib.sha1(repr([
-        digest(kernels["base"][0], outs() / f"{t.build}-base" / "bench-root"),
+        digest(kernels["base"][0], base_root),
         digest(kernels["series"][0], outs() / t.build / "bench-root"),
         target_key(t)]).encode()).hexdigest()
     drawn = drawn_cases((work() / "lib/test_vmalloc.c").read_text())

@@ -1,5 +1,6 @@
 """What every stage shares: paths, the build identity, running commands,
 the one-line error, and the Debian package behind each tool."""
+import contextlib
 import functools
 import glob
 import os
@@ -148,9 +149,22 @@ def second_builder() -> None:
 
 def root() -> Path:
     """Where this thread's checkout and kernel builds live: build/, or
-    build/builder2/ for check's second builder.  The layout is the same,
-    so the compiler sees the same relative paths and ccache hits."""
-    return getattr(_thread, "root", BUILD)
+    build/builder2/ for check's second builder, and their base/ for the
+    base's (see kt_tree.at_base()).  The layout is the same, so the
+    compiler sees the same relative paths and ccache hits."""
+    r = getattr(_thread, "root", BUILD)
+    return r / "base" if getattr(_thread, "base", False) else r
+
+
+@contextlib.contextmanager
+def base_root():
+    """root() is its base/ inside the body (nested: the same)."""
+    was = getattr(_thread, "base", False)
+    _thread.base = True
+    try:
+        yield
+    finally:
+        _thread.base = was
 
 
 def work() -> Path:

@@ -2,6 +2,7 @@
 and Sphinx warnings): collected in the base and with the series, and
 compared like the kernel test robot does: only what is new counts, and
 each new finding names the patch that brought it."""
+import contextlib
 import os
 import re
 from collections import Counter
@@ -13,7 +14,7 @@ from kt_common import BUILD_ENV, RESULTS, Fail, git, outs, rel, run, work
 from kt_kbuild import code_inputs, make_args, touched_objs
 from kt_targets import Target
 from kt_targets import key as target_key
-from kt_tree import commit_subject
+from kt_tree import at_base, commit_subject
 
 WARNING = re.compile(r"^(\S+?):(\d+)(?::\d+)?: (warning|error): (.*)$")
 COCCI = re.compile(r"^(\S+?):(\d+):\d+-\d+: (.*)$")
@@ -83,10 +84,6 @@ def collect(t: Target, head: str, slug: str, extra: list,
     build's .config and the command hold: touching one C file checks
     one."""
     name = t.build
-    # (the series' build directory compiles the commit before a fixture:
-    # the base's has the base's config)
-    dirs = {"base": outs() / (f"{name}-base" if since == "base" else name),
-            "series": outs() / name}
     found: dict = {"base": {}, "series": {}}
     cache = Cache(f"{name}-{slug}")
     # (a checker's script, e.g. COCCI=, is a source too)
@@ -94,31 +91,37 @@ def collect(t: Target, head: str, slug: str, extra: list,
                if a.startswith("COCCI=")]
     with_findings: list = []
     for label, rev in (("series", head), ("base", since)):
-        d = dirs[label]
-        git("checkout", "-q", "-f", "--detach", rev, cwd=work())
-        have = [o for o in objs if (work() / (o[:-2] + ".c")).exists()]
-        config = (d / ".config").read_text() \
-            if (d / ".config").exists() else ""
-        logf = RESULTS / f"{name}-{slug}-{label}.log"
-        logf.unlink(missing_ok=True)
-        for o in have:
-            # (make -s would send the checker's stdout, coccicheck's
-            # reports, to /dev/null.)
-            args = [a for a in make_args(t, d) if a != "-s"] + extra + [o]
-            key = cache_key(args, target_key(t), scripts, config,
-                            code_inputs(rev, [o[:-2] + ".c"]))
-            if cache.get(key) is None:
-                (d / o).unlink(missing_ok=True)  # compiled again: warnings
-                start = logf.stat().st_size if logf.exists() else 0
-                rc, _ = run(args, env=BUILD_ENV, logf=logf, check=False)
-                if rc:
-                    raise MakeFailed(label, logf)
-                cache.put(key, parse(own_output(written_since(logf, start),
-                                                o, logf), pattern, fmt))
-            for k, where in cache.get(key).items():
-                found[label].setdefault(k, []).extend(map(tuple, where))
-            if cache.get(key):
-                with_findings.append(o)
+        # (the base in a checkout and build directory of its own, which
+        # config_base() configured; the commit before a fixture in the
+        # series' own)
+        with at_base() if rev == "base" else contextlib.nullcontext():
+            d = outs() / name
+            git("checkout", "-q", "-f", "--detach", rev, cwd=work())
+            have = [o for o in objs if (work() / (o[:-2] + ".c")).exists()]
+            config = (d / ".config").read_text() \
+                if (d / ".config").exists() else ""
+            logf = RESULTS / f"{name}-{slug}-{label}.log"
+            logf.unlink(missing_ok=True)
+            for o in have:
+                # (make -s would send the checker's stdout, coccicheck's
+                # reports, to /dev/null.)
+                args = [a for a in make_args(t, d) if a != "-s"] + \
+                    extra + [o]
+                key = cache_key(args, target_key(t), scripts, config,
+                                code_inputs(rev, [o[:-2] + ".c"]))
+                if cache.get(key) is None:
+                    (d / o).unlink(missing_ok=True)  # compiled again
+                    start = logf.stat().st_size if logf.exists() else 0
+                    rc, _ = run(args, env=BUILD_ENV, logf=logf,
+                                check=False)
+                    if rc:
+                        raise MakeFailed(label, logf)
+                    cache.put(key, parse(own_output(
+                        written_since(logf, start), o, logf), pattern, fmt))
+                for k, where in cache.get(key).items():
+                    found[label].setdefault(k, []).extend(map(tuple, where))
+                if cache.get(key):
+                    with_findings.append(o)
         # (the base: only the objects whose compile at head found
         # something, wherever, a header included)
         objs, with_findings = with_findings, []

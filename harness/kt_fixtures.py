@@ -119,7 +119,7 @@ def run_gates(f: Fixture, patches: list) -> list:
             out_dir = outs() / t.build
             logf = RESULTS / f"fixture-{f.name}-{t.build}.log"
             logf.unlink(missing_ok=True)
-            gate_patch(t, n, head, n, out_dir, Path(f"{out_dir}-base"), logf,
+            gate_patch(t, n, head, n, out_dir, logf,
                        lambda m, res, d="", secs=None:
                        rec(m.replace("{i}", str(n)), res, d))
     gates = {

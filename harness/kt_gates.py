@@ -24,7 +24,7 @@ from kt_kbuild import (CODE_OBJS, NOT_COMPILED, bloat, build, code_inputs,
                        kconfig, keep_objs, kept_objs, make_args, objs_at)
 from kt_targets import Target
 from kt_targets import key as target_key
-from kt_tree import apply, commit_subject, mail_subject, worktree
+from kt_tree import apply, at_base, commit_subject, mail_subject, worktree
 
 
 def ok(flag: bool) -> str:
@@ -47,14 +47,14 @@ def gate_builds(t: Target, patches: list, record: Record) -> str:
     Returns the series' last commit."""
     bisect_all()
     name = t.build
-    odir, base_dir = outs() / name, outs() / f"{name}-base"
+    odir = outs() / name
     logf = RESULTS / f"{name}-bisect.log"
     logf.unlink(missing_ok=True)
     commits = apply(worktree(), patches, env=HARNESS_GIT)
     # A tree that passed before, with the same config and harness, is not
     # built again: touching one patch rebuilds it and the ones after it.
     cache = Cache(name)
-    config_base(t, base_dir, logf)
+    config_base(t, logf)
     if not t.bisect and not bisect_all():
         return series_builds(t, commits[-1], odir, logf, cache, record)
     for i, c in enumerate(commits, 1):
@@ -70,7 +70,7 @@ def gate_builds(t: Target, patches: list, record: Record) -> str:
         def rec(n, res, d="", secs=None):
             found.append((n, res, d))
             record(n.replace("{i}", str(i)), res, d, secs)
-        gate_patch(t, i, c, len(commits), odir, base_dir, logf, rec)
+        gate_patch(t, i, c, len(commits), odir, logf, rec)
         if all(res in (PASS, SKIP) for _, res, _ in found):
             cache.put(key, found)
     return commits[-1]
@@ -97,16 +97,16 @@ def series_builds(t: Target, head: str, odir: Path, logf: Path,
     return head
 
 
-def config_base(t: Target, base_dir: Path, logf: Path) -> None:
-    """The base tree's build directory, configured: the gates compile the
+def config_base(t: Target, logf: Path) -> None:
+    """The base's build directory, configured: the gates compile the
     objects they compare there (W=1 and sparse, coccicheck), and the base
     is built whole only where it boots (a target whose series fails)."""
-    git("checkout", "-q", "-f", "--detach", "base", cwd=work())
-    kconfig(t, base_dir, logf)
+    with at_base():
+        kconfig(t, outs() / t.build, logf)
 
 
 def gate_patch(t: Target, i: int, c: str, n: int, odir: Path,
-               base_dir: Path, logf: Path, record: Record) -> None:
+               logf: Path, record: Record) -> None:
     """Patch i (commit c) builds, and what it does to the code size of
     CODE_OBJS against the patch before it (the base, for patch 1) is
     recorded.  A patch that says "No functional change" must not grow
@@ -383,7 +383,8 @@ def gate_docs(head: str, record: Record) -> None:
     try:
         base = cache.get(key)
         if base is None:
-            base = docs_warnings("base", srcs)
+            with at_base():
+                base = docs_warnings("base", srcs)
             cache.put(key, base)
         series = docs_warnings(head, srcs)
     except Fail as e:
@@ -472,7 +473,9 @@ def gate_tags(head: str, record: Record) -> None:
     is found at head too, where a generator macro defines it."""
     require("ctags")
     # (its functions and function-like macros: not the include guard)
-    want = sorted(n for n, kind in tagged("base").items()
+    with at_base():
+        base_tags = tagged("base")
+    want = sorted(n for n, kind in base_tags.items()
                   if kind in "fd" and not n.startswith("_"))
     got = tagged(head)
     missing = [n for n in want if n not in got]
@@ -517,12 +520,22 @@ def gate_maintainers(head: str, patches: list, record: Record) -> None:
     git("checkout", "-q", "-f", "--detach", head, cwd=work())
     reached: dict = {}
     texts: dict = {}
+    cache = Cache("maintainers")
+    tool = git("rev-parse", "HEAD:MAINTAINERS",
+               "HEAD:scripts/get_maintainer.pl", cwd=work())
     for p in patches:
         texts.setdefault(p.parent, []).append(p.read_text())
-        args = maintainers_args(p.read_text()) or [str(p)]
-        _, out = run(["perl", "scripts/get_maintainer.pl", "--no-git",
-                      "--no-rolestats", *args], cwd=work(), check=False)
+        args = maintainers_args(p.read_text())
+        # (its answer holds while the patch, MAINTAINERS and the script do)
+        key = cache_key(p.read_text(), args, tool)
+        out = cache.get(key)
+        if out is None:
+            _, out = run(["perl", "scripts/get_maintainer.pl", "--no-git",
+                          "--no-rolestats", *(args or [str(p)])],
+                         cwd=work(), check=False)
         names = [l for l in out.splitlines() if "@" in l]
+        if names:
+            cache.put(key, out)
         reached.setdefault(p.parent, set()).update(names)
         record(f"get_maintainer.pl {p.parent.name}/{p.name}", ok(bool(names)),
                "" if names else f"names nobody:\n{out}")

@@ -22,7 +22,7 @@ from kt_guest import (accel, added_kunit_suites, boot, guest_text,
 from kt_kbuild import build
 from kt_targets import Target
 from kt_targets import key as target_key
-from kt_tree import apply, tested, worktree
+from kt_tree import apply, at_base, tested, worktree
 
 
 class Job:
@@ -75,7 +75,7 @@ def done(result: dict) -> Future:
 
 
 def job(name: str, t: Target, patches: list, boots: Executor,
-        timeout: int = 0, odir: Path = None, expected: bool = True,
+        timeout: int = 0, expected: bool = True,
         replay: bool = False) -> Future:
     """Apply, build, boot, test one target: a Future of its record.
 
@@ -85,7 +85,7 @@ def job(name: str, t: Target, patches: list, boots: Executor,
     not applied.  replay: an earlier boot of the same bits is replayed
     (see Replay) instead of booting again."""
     j = Job(name, t, patches)
-    odir = odir or outs() / t.build
+    odir = outs() / t.build
     timeout = timeout or t.timeout
     try:
         require(t.qemu[0])
@@ -287,6 +287,7 @@ def base_job(n: str, t: Target, boots: Executor) -> Future:
     def keep(f):
         if not f.result()["error"]:
             cache.put(key, f.result())
-    f = job(f"{n}-base", t, [], boots, odir=outs() / f"{t.build}-base")
+    with at_base():
+        f = job(f"{n}-base", t, [], boots)
     f.add_done_callback(keep)
     return f

@@ -1,5 +1,6 @@
 """Kernel builds: the kconfig of a target, make, the objects a patch
 touches, and their code size."""
+import contextlib
 import os
 import re
 import shutil
@@ -12,10 +13,21 @@ from kt_common import (BUILD_ENV, HEADERS, JOBS, SERIES, TOP, Fail, git,
 from kt_cache import Cache, cache_key
 from kt_targets import Target
 from kt_targets import key as target_key
-from kt_tree import patches_in
+from kt_tree import at_base, patches_in
+
+
+# What odir's kernel and modules were last built from (see build()).
+BUILT = "kt.built"
 
 
 def make_args(t: Target, odir: Path) -> list:
+    """The make command for t in odir.  Whatever it is run for may change
+    odir: the record of what build() last built there is dropped."""
+    (odir / BUILT).unlink(missing_ok=True)
+    return make_command(t, odir)
+
+
+def make_command(t: Target, odir: Path) -> list:
     cc = f"ccache {t.cross_compile}gcc"
     # CCACHE_BASEDIR (cache hits from any clone) hands gcc the source as a
     # path relative to odir, which Kbuild's absolute -fmacro-prefix-map
@@ -126,6 +138,21 @@ def build(t: Target, odir: Path, logf: Path) -> dict:
     require(f"{t.cross_compile}gcc", "ccache", "flex", "bison", "bc",
             "perl", "depmod", files=HEADERS)
     kconfig(t, odir, logf)
+    # The tree, config and target that odir was last built from: when they
+    # are the same (the next target of the same build, the LAVA bundle of
+    # the build just done), make would find nothing to do, in 10 to 50
+    # seconds.  Any other make in odir drops the record (make_args()).
+    built = odir / BUILT
+    key = cache_key(git("rev-parse", "HEAD^{tree}", cwd=work()),
+                    git("status", "--porcelain", "-uno", cwd=work()),
+                    (odir / ".config").read_text(), make_command(t, odir),
+                    t.image)
+    if built.exists() and built.read_text() == key and \
+            (odir / t.image).exists():
+        with open(logf, "a") as f:
+            f.write(f"kt: {rel(odir)} holds the build of this tree, "
+                    "config and target: make not run again\n")
+        return {"warnings": 0, "image_bytes": (odir / t.image).stat().st_size}
     since = time.time()
     with ticking(lambda secs: f"{t.build}: building, {secs:.0f}s: "
                  f"{objects_since(odir, since)} objects compiled so far "
@@ -138,6 +165,7 @@ def build(t: Target, odir: Path, logf: Path) -> dict:
         env=BUILD_ENV, logf=logf)
     warnings = sum(1 for l in open(logf, errors="replace")
                    if re.search(r": warning:", l))
+    built.write_text(key)
     return {"warnings": warnings,
             "image_bytes": (odir / t.image).stat().st_size}
 
@@ -173,10 +201,14 @@ def objs_at(t: Target, rev: str, odir: Path, logf: Path) -> Path:
     sha = git("rev-parse", rev, cwd=work())
     dest = kept_objs(t, sha)
     if not (dest / "complete").exists():
-        git("checkout", "-q", "-f", "--detach", sha, cwd=work())
-        kconfig(t, odir, logf)
-        run(make_args(t, odir) + CODE_OBJS, env=BUILD_ENV, logf=logf)
-        keep_objs(t, sha, odir)
+        # (the base's in the base's checkout and build directory)
+        base = sha == git("rev-parse", "base", cwd=work())
+        with at_base() if base else contextlib.nullcontext():
+            d = outs() / t.build if base else odir
+            git("checkout", "-q", "-f", "--detach", sha, cwd=work())
+            kconfig(t, d, logf)
+            run(make_args(t, d) + CODE_OBJS, env=BUILD_ENV, logf=logf)
+            copy_objs(d, dest)
     return dest
 
 
@@ -190,12 +222,16 @@ def kept_objs(t: Target, sha: str) -> Path:
 
 def keep_objs(t: Target, sha: str, odir: Path) -> None:
     """Copy CODE_OBJS of the tree at sha, just built in odir, aside."""
-    dest = kept_objs(t, sha)
+    copy_objs(odir, kept_objs(t, sha))
+
+
+def copy_objs(odir: Path, dest: Path) -> None:
+    """CODE_OBJS of odir copied to dest, marked complete at the end."""
     (dest / "complete").unlink(missing_ok=True)
     for o in CODE_OBJS:
         (dest / o).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(odir / o, dest / o)
-    (dest / "complete").write_text(sha)
+    (dest / "complete").write_text(dest.name)
 
 
 # Changed files that no object or header compile reads: the docs, the

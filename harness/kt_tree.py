@@ -1,5 +1,6 @@
 """The tree: Debian's tarball as one deterministic base commit, the
 series applied with git am, and the series exported again."""
+import contextlib
 import hashlib
 import re
 import shutil
@@ -8,8 +9,8 @@ import time
 from pathlib import Path
 
 from kt_common import (BASE_DATE, BUILD, HARNESS_GIT, KVER, POSTINGS, RANGE,
-                       SECOND, SERIES, SRC, TREE, Fail, deb_field, git, log,
-                       rel, run, work)
+                       SECOND, SERIES, SRC, TREE, Fail, base_root, deb_field,
+                       git, log, rel, run, work)
 
 
 def base_tree() -> str:
@@ -333,6 +334,19 @@ def worktree() -> Path:
             log(f"tree: checking out a work tree in {rel(work())}")
             git("worktree", "add", "-q", "--detach", str(work()), "base")
     return work()
+
+
+@contextlib.contextmanager
+def at_base():
+    """The body works on the base in a checkout and build directories of
+    its own (root()/base/), which stay at the base.  The harness's
+    checkout then never goes back to the base between two builds of the
+    series: git would write every file that the series changes, and
+    Kbuild, which goes by modification times, would compile again every
+    object that includes one of them (the x86 fix's header: nearly all)."""
+    with base_root():
+        git("checkout", "-q", "-f", "--detach", "base", cwd=worktree())
+        yield
 
 
 def commit_subject(c: str) -> str:

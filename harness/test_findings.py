@@ -101,16 +101,26 @@ class New(unittest.TestCase):
 class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
     """collect(): an object whose compile at head finds nothing is not
     compiled at the base (nothing new can come from it); one whose
-    compile finds something, in a header too, is."""
+    compile finds something, in a header too, is, in the base's own
+    checkout."""
 
     def test(self):
         from unittest import mock
+        import contextlib
         import types
-        compiled = []
+        compiled, in_base = [], []
+
+        @contextlib.contextmanager
+        def fake_at_base():
+            in_base.append(1)
+            try:
+                yield
+            finally:
+                in_base.pop()
 
         def fake_run(args, env=None, logf=None, check=True):
             obj, rev = args[-1], checked_out[-1]
-            compiled.append((rev, obj))
+            compiled.append((rev, obj, bool(in_base)))
             out = {("head", "mm/vmalloc.o"):
                    "include/linux/x.h:1:2: warning: w [-Wx]\n",
                    ("head", "mm/memory.o"): ""}.get((rev, obj), "")
@@ -130,6 +140,7 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
             t = types.SimpleNamespace(build="b")
             with mock.patch.object(kt_findings, "git", fake_git), \
                     mock.patch.object(kt_findings, "run", fake_run), \
+                    mock.patch.object(kt_findings, "at_base", fake_at_base), \
                     mock.patch.object(kt_findings, "outs", lambda: d), \
                     mock.patch.object(kt_findings, "RESULTS", d), \
                     mock.patch.object(kt_findings, "work", lambda: d), \
@@ -148,9 +159,10 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
                 found = kt_findings.collect(
                     t, "head", "w", ["W=1"], kt_findings.WARNING,
                     warning_key, ["mm/memory.o", "mm/vmalloc.o"])
-        self.assertEqual(compiled, [("head", "mm/memory.o"),
-                                    ("head", "mm/vmalloc.o"),
-                                    ("base", "mm/vmalloc.o")])
+        # (the base's compile in the base's own checkout: see at_base())
+        self.assertEqual(compiled, [("head", "mm/memory.o", False),
+                                    ("head", "mm/vmalloc.o", False),
+                                    ("base", "mm/vmalloc.o", True)])
         self.assertEqual(found["base"], {})
         self.assertEqual(list(found["series"]),
                          ["include/linux/x.h: warning: w [-Wx]"])

@@ -112,8 +112,8 @@ class PatchBuilds(CodeInputs):
                 mock.patch.object(kt_gates, "commit_subject",
                                   lambda c: "subject"):
             t = mock.Mock(build="x")
-            kt_gates.gate_patch(t, 1, "HEAD", 1, Path("o"), Path("b"),
-                                Path("l"), lambda *a: rec.append(a))
+            kt_gates.gate_patch(t, 1, "HEAD", 1, Path("o"), Path("l"),
+                                lambda *a: rec.append(a))
         return rec, built
 
     def test_a_docs_only_patch_is_a_skip(self):
@@ -131,6 +131,49 @@ class PatchBuilds(CodeInputs):
         self.change("mm/memory.c")
         rec, built = self.gate()
         self.assertEqual((rec[0][1], built), ("pass", [1]))
+
+
+class BuiltOnce(unittest.TestCase):
+    """build(): a build directory that holds the build of this tree,
+    config and target is not built again; another tree, another config or
+    any other make in the directory is."""
+
+    def test(self):
+        makes, tree = [], ["tree-1"]
+
+        def fake_run(args, env=None, logf=None, check=True):
+            if "modules_install" not in args:
+                makes.append(args)
+            return 0, ""
+
+        def fake_git(*a, cwd=None):
+            return tree[0] if a[0] == "rev-parse" else ""
+        with tempfile.TemporaryDirectory() as d:
+            odir, logf = Path(d) / "o", Path(d) / "log"
+            odir.mkdir()
+            logf.write_text("")
+            (odir / ".config").write_text("CONFIG_X=y\n")
+            (odir / "bzImage").write_text("kernel")
+            t = mock.Mock(build="x", arch="x86_64", cross_compile="",
+                          image="bzImage")
+            with mock.patch.multiple(kt_kbuild, run=fake_run, git=fake_git,
+                                     kconfig=lambda *a: None,
+                                     require=lambda *a, **kw: None,
+                                     work=lambda: Path(d)):
+                def built_again():
+                    n = len(makes)
+                    kt_kbuild.build(t, odir, logf)
+                    return len(makes) > n
+                self.assertTrue(built_again())
+                self.assertFalse(built_again())
+                self.assertIn("make not run again", logf.read_text())
+                kt_kbuild.make_args(t, odir)    # (any other make there)
+                self.assertTrue(built_again())
+                tree[0] = "tree-2"
+                self.assertTrue(built_again())
+                (odir / ".config").write_text("CONFIG_X=n\n")
+                self.assertTrue(built_again())
+                self.assertFalse(built_again())
 
 
 class KernelDoc(unittest.TestCase):

@@ -61,6 +61,36 @@ class Apply(unittest.TestCase):
                                        env=committer), commits)
 
 
+class AtBase(Apply):
+    """at_base(): the body works in a checkout and build directories of
+    the base's own (root()/base/), and the harness's checkout stays with
+    the series, so that its next build recompiles nothing."""
+
+    def test(self):
+        import kt_common
+
+        def git(*a, cwd=self.repo, **kw):
+            return kt_common.git(*a, cwd=cwd, **kw)
+        build = self.d / "build"
+        committer = {"GIT_COMMITTER_NAME": "h", "GIT_COMMITTER_EMAIL": "h@h"}
+        with mock.patch.object(kt_common, "BUILD", build), \
+                mock.patch.object(kt_tree, "git", git):
+            work = kt_tree.worktree()
+            kt_tree.apply(work, [self.good], env=committer)
+            stamp = (work / "a.c").stat().st_mtime_ns
+            with kt_tree.at_base():
+                base = build / "base" / "work" / kt_common.KVER
+                self.assertEqual(kt_common.work(), base)
+                self.assertEqual(kt_common.outs(), build / "base" / "out")
+                self.assertEqual((base / "a.c").read_text(),
+                                 "one\ntwo\nthree\n")
+                with kt_tree.at_base():         # (nested: the same)
+                    self.assertEqual(kt_common.work(), base)
+            self.assertEqual(kt_common.work(), work)
+            self.assertEqual((work / "a.c").read_text(), "one\n2\nthree\n")
+            self.assertEqual((work / "a.c").stat().st_mtime_ns, stamp)
+
+
 class Export(Apply):
     """make export: a posting of one patch has no cover letter (its notes
     say what one would); a longer one keeps its cover letter's text."""
