@@ -163,8 +163,8 @@ def build(t: Target, odir: Path, logf: Path) -> dict:
     run(make_args(t, odir) + ["modules_install", f"INSTALL_MOD_PATH={mods}",
                               "INSTALL_MOD_STRIP=1"],
         env=BUILD_ENV, logf=logf)
-    warnings = sum(1 for l in open(logf, errors="replace")
-                   if re.search(r": warning:", l))
+    warnings = sum(1 for l in logf.read_text(errors="replace").splitlines()
+                   if ": warning:" in l)
     built.write_text(key)
     return {"warnings": warnings,
             "image_bytes": (odir / t.image).stat().st_size}
