@@ -304,7 +304,11 @@ def fixes_alone(run: Run) -> tuple:
     """(name, target, future): the postings before the last (the fixes)
     applied to the base without it, built, booted and tested on
     ALONE_TARGET."""
+    # (in a build directory of its own: the fixes lack the test options
+    # that the series adds, and the series' directory, switched between
+    # the two configs, made its next build configure and compile again)
     t = kt_targets.load(ALONE_TARGET)
+    t = dataclasses.replace(t, build=f"{t.build}-alone")
     firsts = POSTINGS[:-1]
     return (f"{ALONE_TARGET} ({' + '.join(firsts)} alone)", ALONE_TARGET,
             job(f"{ALONE_TARGET}-{'-'.join(firsts)}", t,
