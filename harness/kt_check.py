@@ -22,7 +22,7 @@ import kt_fixtures
 import kt_targets
 from kt_common import (FAIL, HARNESS_GIT, KVER, PASS, POSTINGS, RESULTS,
                        SERIES, SKIP, TREE, Fail, log, rel, say,
-                       second_builder, work)
+                       second_builder, sub_root, work)
 from kt_gates import (gate_builds, gate_checkpatch, gate_cocci, gate_docs,
                       gate_header, gate_kunit, gate_lava, gate_maintainers,
                       gate_tags, gate_warnings)
@@ -304,16 +304,16 @@ def fixes_alone(run: Run) -> tuple:
     """(name, target, future): the postings before the last (the fixes)
     applied to the base without it, built, booted and tested on
     ALONE_TARGET."""
-    # (in a build directory of its own: the fixes lack the test options
-    # that the series adds, and the series' directory, switched between
-    # the two configs, made its next build configure and compile again)
     t = kt_targets.load(ALONE_TARGET)
-    t = dataclasses.replace(t, build=f"{t.build}-alone")
     firsts = POSTINGS[:-1]
-    return (f"{ALONE_TARGET} ({' + '.join(firsts)} alone)", ALONE_TARGET,
-            job(f"{ALONE_TARGET}-{'-'.join(firsts)}", t,
-                [p for d in firsts for p in patches_in(SERIES / d)],
-                run.boots, replay=True))
+    # (in a checkout and build directory of their own: in the series',
+    # the next build of the series would configure again, as the fixes
+    # lack the test options it adds, and compile what they change again)
+    with sub_root("alone"):
+        return (f"{ALONE_TARGET} ({' + '.join(firsts)} alone)", ALONE_TARGET,
+                job(f"{ALONE_TARGET}-{'-'.join(firsts)}", t,
+                    [p for d in firsts for p in patches_in(SERIES / d)],
+                    run.boots, replay=True))
 
 
 def second_builder_work(run: Run, builds: list) -> tuple:

@@ -147,24 +147,41 @@ def second_builder() -> None:
     _thread.root = SECOND
 
 
+# Checkouts of their own beside a builder's, for trees that are not the
+# series' (see sub_root()): the base's, and the fixes' alone.
+SUBROOTS = ("base", "alone")
+
+
 def root() -> Path:
     """Where this thread's checkout and kernel builds live: build/, or
-    build/builder2/ for check's second builder, and their base/ for the
-    base's (see kt_tree.at_base()).  The layout is the same, so the
-    compiler sees the same relative paths and ccache hits."""
+    build/builder2/ for check's second builder, or a SUBROOTS directory
+    in either (see sub_root()).  The layout is the same, so the compiler
+    sees the same relative paths and ccache hits."""
     r = getattr(_thread, "root", BUILD)
-    return r / "base" if getattr(_thread, "base", False) else r
+    sub = getattr(_thread, "sub", "")
+    return r / sub if sub else r
 
 
 @contextlib.contextmanager
-def base_root():
-    """root() is its base/ inside the body (nested: the same)."""
-    was = getattr(_thread, "base", False)
-    _thread.base = True
+def sub_root(name: str):
+    """root() is its SUBROOTS directory name/ inside the body: a checkout
+    and build directories of their own, so that the series' checkout
+    never moves to another tree (git would write every file that differs,
+    and Kbuild, which goes by modification times, would compile every
+    object that includes one of them again on the series' next build)."""
+    assert name in SUBROOTS, name
+    was = getattr(_thread, "sub", "")
+    _thread.sub = name
     try:
         yield
     finally:
-        _thread.base = was
+        _thread.sub = was
+
+
+def checkouts() -> list:
+    """Every checkout root() may have: each builder's and their
+    SUBROOTS'."""
+    return [r / s / "work" for r in (BUILD, SECOND) for s in ("", *SUBROOTS)]
 
 
 def work() -> Path:

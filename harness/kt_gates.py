@@ -18,7 +18,7 @@ from kt_common import (BUILD, BUILD_ENV, FAIL, HARNESS_GIT, PASS, RESULTS,
                        SKIP, SPATCH, TOP, Fail, Record, git, log, outs, rel,
                        require, run, tool_versions, work)
 from kt_findings import COCCI, WARNING
-from kt_guest import initramfs_root
+from kt_guest import added_kunit_suites, initramfs_root, vmalloc_cases
 from kt_job import Replay, boot_files
 from kt_kbuild import (CODE_OBJS, NOT_COMPILED, bloat, build, code_inputs,
                        kconfig, keep_objs, kept_objs, make_args, objs_at)
@@ -317,7 +317,8 @@ def gate_cocci(t: Target, head: str, record: Record, since: str = "base",
         return f + ": " + re.sub(r"\b[0-9]+\b", "N", m.group(3))
     gate_new_findings(t, head, record, "coccicheck MODE=report"
                       + (f" COCCI={Path(cocci).name}" if cocci else ""),
-                      ["C=1", f"CHECK={work()}/scripts/coccicheck",
+                      # (the script of the checkout that make runs in)
+                      ["C=1", "CHECK=$(abs_srctree)/scripts/coccicheck",
                        "MODE=report"] + ([f"COCCI={cocci}"] if cocci else []),
                       COCCI, key, since)
 
@@ -521,13 +522,17 @@ def gate_maintainers(head: str, patches: list, record: Record) -> None:
     reached: dict = {}
     texts: dict = {}
     cache = Cache("maintainers")
-    tool = git("rev-parse", "HEAD:MAINTAINERS",
-               "HEAD:scripts/get_maintainer.pl", cwd=work())
+    # (what get_maintainer.pl reads besides the patch: MAINTAINERS, its
+    # own settings, and without an exact match the history of the files)
+    tool = git("ls-tree", "HEAD", "--", "MAINTAINERS", ".mailmap",
+               "scripts/get_maintainer.pl", ".get_maintainer.conf",
+               ".get_maintainer.ignore", cwd=work())
     for p in patches:
         texts.setdefault(p.parent, []).append(p.read_text())
         args = maintainers_args(p.read_text())
-        # (its answer holds while the patch, MAINTAINERS and the script do)
-        key = cache_key(p.read_text(), args, tool)
+        files = re.findall(r"^diff --git a/(\S+)", p.read_text(), re.M)
+        key = cache_key(p.read_text(), args, tool, git(
+            "log", "--format=%H", "HEAD", "--", *files, cwd=work()))
         out = cache.get(key)
         if out is None:
             _, out = run(["perl", "scripts/get_maintainer.pl", "--no-git",
@@ -573,9 +578,13 @@ def gate_lava(t: Target, patches: list, record: Record, name: str = "",
     image, initrd = b / Path(t.image).name, b / INITRD
     kept = Replay(t, image, initramfs_root(outs() / t.build), t.timeout,
                   True)
+    # (read now, from the tree the bundle was built from: the boots run
+    # on another thread while this one checks other trees out)
+    cases, suites = vmalloc_cases(), added_kunit_suites()
 
     def boot_both() -> None:
-        r = boot_files(f"{name}-harness", t, image, initrd, patches, kept)
+        r = boot_files(f"{name}-harness", t, image, initrd, patches, kept,
+                       cases, suites)
         lava = kt_lava.lava_run(b / "lava-job.yaml", kt_lava.context(t),
                                 out / "lava",
                                 # (beyond the job's own timeout: LAVA says

@@ -246,14 +246,15 @@ class Replay:
 
 
 def boot_files(name: str, t: Target, image: Path, initrd: Path,
-               patches: list, kept: "Replay") -> dict:
+               patches: list, kept: "Replay", cases: list,
+               suites: list) -> dict:
     """t's guest booted on these files (kept: their Replay) with the
     harness's own QEMU command and judged, in build/results/NAME/: the
     record of the job, as results.json has it, each case as it ran (t's
-    exercise/skip lists not applied).  An earlier boot of the same bits
-    that passed is replayed."""
+    exercise/skip lists not applied; cases, suites: test_vmalloc's cases
+    and the KUnit suites of the tree they were built from).  An earlier
+    boot of the same bits that passed is replayed."""
     j = Job(name, t, patches)
-    cases, suites = vmalloc_cases(), added_kunit_suites()
     lines, timed_out = kept.lines(j.out / "console.log") if replays(t) \
         else (None, None)
     if lines is None:

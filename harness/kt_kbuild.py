@@ -1,6 +1,7 @@
 """Kernel builds: the kconfig of a target, make, the objects a patch
 touches, and their code size."""
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import kt_kunit
 from kt_common import (BUILD_ENV, HEADERS, JOBS, SERIES, TOP, Fail, git,
-                       outs, rel, require, run, ticking, work)
+                       outs, rel, require, run, ticking, tool_versions, work)
 from kt_cache import Cache, cache_key
 from kt_targets import Target
 from kt_targets import key as target_key
@@ -138,21 +139,26 @@ def build(t: Target, odir: Path, logf: Path) -> dict:
     require(f"{t.cross_compile}gcc", "ccache", "flex", "bison", "bc",
             "perl", "depmod", files=HEADERS)
     kconfig(t, odir, logf)
-    # The tree, config and target that odir was last built from: when they
-    # are the same (the next target of the same build, the LAVA bundle of
-    # the build just done), make would find nothing to do, in 10 to 50
-    # seconds.  Any other make in odir drops the record (make_args()).
+    # What odir was last built from (the tree with any local change, the
+    # config, the make command and the compiler): when it is the same (the
+    # next target on the same build, the LAVA bundle of the build just
+    # done), make would find nothing to do, in 10 to 50 seconds.  Any
+    # other make in odir drops the record (make_args()).
     built = odir / BUILT
     key = cache_key(git("rev-parse", "HEAD^{tree}", cwd=work()),
-                    git("status", "--porcelain", "-uno", cwd=work()),
+                    git("diff", "HEAD", "--binary", cwd=work()),
                     (odir / ".config").read_text(), make_command(t, odir),
-                    t.image)
-    if built.exists() and built.read_text() == key and \
-            (odir / t.image).exists():
+                    t.image, tool_versions(f"{t.cross_compile}gcc"))
+    try:
+        record = json.loads(built.read_text())
+    except (OSError, ValueError):
+        record = {}
+    if record.get("key") == key and (odir / t.image).exists():
         with open(logf, "a") as f:
             f.write(f"kt: {rel(odir)} holds the build of this tree, "
-                    "config and target: make not run again\n")
-        return {"warnings": 0, "image_bytes": (odir / t.image).stat().st_size}
+                    "config, make command and compiler: make not run "
+                    "again\n")
+        return record["result"]
     since = time.time()
     with ticking(lambda secs: f"{t.build}: building, {secs:.0f}s: "
                  f"{objects_since(odir, since)} objects compiled so far "
@@ -165,9 +171,10 @@ def build(t: Target, odir: Path, logf: Path) -> dict:
         env=BUILD_ENV, logf=logf)
     warnings = sum(1 for l in logf.read_text(errors="replace").splitlines()
                    if ": warning:" in l)
-    built.write_text(key)
-    return {"warnings": warnings,
-            "image_bytes": (odir / t.image).stat().st_size}
+    result = {"warnings": warnings,
+              "image_bytes": (odir / t.image).stat().st_size}
+    built.write_text(json.dumps({"key": key, "result": result}))
+    return result
 
 
 def objects_since(odir: Path, since: float) -> int:

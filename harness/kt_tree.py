@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from kt_common import (BASE_DATE, BUILD, HARNESS_GIT, KVER, POSTINGS, RANGE,
-                       SECOND, SERIES, SRC, TREE, Fail, base_root, deb_field,
-                       git, log, rel, run, work)
+                       SERIES, SRC, TREE, Fail, checkouts, deb_field, git,
+                       log, rel, run, sub_root, work)
 
 
 def base_tree() -> str:
@@ -31,7 +31,7 @@ def base_tree() -> str:
     log(f"tree: unpacking {tarball.name} ({pkg} {version}) into {SRC}")
     t0 = time.time()
     shutil.rmtree(SRC, ignore_errors=True)
-    for d in (BUILD / "work", SECOND / "work"):
+    for d in checkouts():
         shutil.rmtree(d, ignore_errors=True)
     tmp = BUILD / "src" / "unpack.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -105,7 +105,7 @@ def range_tree() -> str:
         log(f"tree: {TREE} at {base[:12]} (the base of {RANGE}) into "
             f"{rel(SRC)}")
         shutil.rmtree(SRC, ignore_errors=True)
-        for d in (BUILD / "work", SECOND / "work"):
+        for d in checkouts():
             shutil.rmtree(d, ignore_errors=True)
         SRC.parent.mkdir(parents=True, exist_ok=True)
         run(["git", "clone", "-q", "--shared", "--no-checkout",
@@ -325,10 +325,23 @@ def keep_cover(old: str, new: str) -> str:
 _worktrees = threading.Lock()   # (prune must not race another's add)
 
 
+def is_worktree_of_src(w: Path) -> bool:
+    """Is w a checkout that git has of SRC, under that name?  (One left
+    from an earlier SRC may point at git's record of another checkout,
+    which reuses the name, and move that one's HEAD.)"""
+    try:
+        gitdir = Path((w / ".git").read_text().split("gitdir:", 1)[1]
+                      .strip())
+        return gitdir.parent == SRC / ".git" / "worktrees" and \
+            Path((gitdir / "gitdir").read_text().strip()) == w / ".git"
+    except (OSError, IndexError):
+        return False
+
+
 def worktree() -> Path:
     """The harness's checkout, separate from the tree a developer edits."""
     with _worktrees:
-        if not (work() / ".git").exists():
+        if not is_worktree_of_src(work()):
             shutil.rmtree(work(), ignore_errors=True)
             git("worktree", "prune")
             log(f"tree: checking out a work tree in {rel(work())}")
@@ -339,12 +352,10 @@ def worktree() -> Path:
 @contextlib.contextmanager
 def at_base():
     """The body works on the base in a checkout and build directories of
-    its own (root()/base/), which stay at the base.  The harness's
-    checkout then never goes back to the base between two builds of the
-    series: git would write every file that the series changes, and
-    Kbuild, which goes by modification times, would compile again every
-    object that includes one of them (the x86 fix's header: nearly all)."""
-    with base_root():
+    its own (root()/base/, see sub_root()), which stay at the base: the
+    series' checkout never goes back to it (the x86 fix's header, which
+    nearly every object includes, would be written again)."""
+    with sub_root("base"):
         git("checkout", "-q", "-f", "--detach", "base", cwd=worktree())
         yield
 

@@ -120,7 +120,7 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
 
         def fake_run(args, env=None, logf=None, check=True):
             obj, rev = args[-1], checked_out[-1]
-            compiled.append((rev, obj, bool(in_base)))
+            compiled.append((rev, obj, args[1]))
             out = {("head", "mm/vmalloc.o"):
                    "include/linux/x.h:1:2: warning: w [-Wx]\n",
                    ("head", "mm/memory.o"): ""}.get((rev, obj), "")
@@ -141,11 +141,13 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
             with mock.patch.object(kt_findings, "git", fake_git), \
                     mock.patch.object(kt_findings, "run", fake_run), \
                     mock.patch.object(kt_findings, "at_base", fake_at_base), \
-                    mock.patch.object(kt_findings, "outs", lambda: d), \
+                    mock.patch.object(
+                        kt_findings, "outs",
+                        lambda: d / ("base" if in_base else "series")), \
                     mock.patch.object(kt_findings, "RESULTS", d), \
                     mock.patch.object(kt_findings, "work", lambda: d), \
                     mock.patch.object(kt_findings, "make_args",
-                                      lambda t, o: ["make"]), \
+                                      lambda t, o: ["make", f"O={o}"]), \
                     mock.patch.object(kt_findings, "target_key",
                                       lambda t: "t"), \
                     mock.patch.object(kt_findings, "code_inputs",
@@ -159,10 +161,13 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
                 found = kt_findings.collect(
                     t, "head", "w", ["W=1"], kt_findings.WARNING,
                     warning_key, ["mm/memory.o", "mm/vmalloc.o"])
-        # (the base's compile in the base's own checkout: see at_base())
-        self.assertEqual(compiled, [("head", "mm/memory.o", False),
-                                    ("head", "mm/vmalloc.o", False),
-                                    ("base", "mm/vmalloc.o", True)])
+        # (the base's compile in the base's own build directory, in
+        # at_base())
+        self.assertEqual(compiled, [("head", "mm/memory.o", f"O={d}/series/b"),
+                                    ("head", "mm/vmalloc.o",
+                                     f"O={d}/series/b"),
+                                    ("base", "mm/vmalloc.o",
+                                     f"O={d}/base/b")])
         self.assertEqual(found["base"], {})
         self.assertEqual(list(found["series"]),
                          ["include/linux/x.h: warning: w [-Wx]"])

@@ -3,10 +3,12 @@ its own, as on a machine with no git identity configured."""
 import os
 import subprocess
 import tempfile
+import threading
 import unittest
 from pathlib import Path
 from unittest import mock
 
+import kt_common
 import kt_tree
 from kt_common import Fail
 
@@ -67,13 +69,13 @@ class AtBase(Apply):
     the series, so that its next build recompiles nothing."""
 
     def test(self):
-        import kt_common
-
         def git(*a, cwd=self.repo, **kw):
             return kt_common.git(*a, cwd=cwd, **kw)
         build = self.d / "build"
         committer = {"GIT_COMMITTER_NAME": "h", "GIT_COMMITTER_EMAIL": "h@h"}
         with mock.patch.object(kt_common, "BUILD", build), \
+                mock.patch.object(kt_common, "SECOND", build / "builder2"), \
+                mock.patch.object(kt_tree, "SRC", self.repo), \
                 mock.patch.object(kt_tree, "git", git):
             work = kt_tree.worktree()
             kt_tree.apply(work, [self.good], env=committer)
@@ -89,6 +91,29 @@ class AtBase(Apply):
             self.assertEqual(kt_common.work(), work)
             self.assertEqual((work / "a.c").read_text(), "one\n2\nthree\n")
             self.assertEqual((work / "a.c").stat().st_mtime_ns, stamp)
+            head = git("rev-parse", "HEAD", cwd=work)
+
+            # The second builder's base is its own.
+            def second():
+                kt_common.second_builder()
+                with kt_tree.at_base():
+                    seen.append(kt_common.work())
+            seen: list = []
+            t = threading.Thread(target=second)
+            t.start()
+            t.join()
+            self.assertEqual(seen, [build / "builder2" / "base" / "work" /
+                                    kt_common.KVER])
+
+            # A base checkout left from an earlier SRC, whose git record
+            # is now another checkout's, is made again, not used (a
+            # checkout there would move the other's HEAD).
+            (base / ".git").write_text(f"gitdir: {self.repo}/.git/"
+                                       f"worktrees/{work.name}\n")
+            self.assertFalse(kt_tree.is_worktree_of_src(base))
+            with kt_tree.at_base():
+                self.assertTrue(kt_tree.is_worktree_of_src(base))
+            self.assertEqual(git("rev-parse", "HEAD", cwd=work), head)
 
 
 class Export(Apply):
@@ -211,7 +236,8 @@ class Range(unittest.TestCase):
                 mock.patch.object(kt_tree, "SRC", src), \
                 mock.patch.object(kt_tree, "SERIES", series), \
                 mock.patch.object(kt_tree, "BUILD", d / "build"), \
-                mock.patch.object(kt_tree, "SECOND", d / "build" / "b2"), \
+                mock.patch.object(kt_common, "BUILD", d / "build"), \
+                mock.patch.object(kt_common, "SECOND", d / "build" / "b2"), \
                 mock.patch.object(kt_tree, "git",
                                   lambda *a, cwd=src, **k: sh(
                                       cwd, "git", *a).stdout.strip()):
