@@ -318,7 +318,7 @@ def gate_cocci(t: Target, head: str, record: Record, since: str = "base",
     gate_new_findings(t, head, record, "coccicheck MODE=report"
                       + (f" COCCI={Path(cocci).name}" if cocci else ""),
                       # (the script of the checkout that make runs in)
-                      ["C=1", "CHECK=$(abs_srctree)/scripts/coccicheck",
+                      ["C=1", "CHECK=$(srctree)/scripts/coccicheck",
                        "MODE=report"] + ([f"COCCI={cocci}"] if cocci else []),
                       COCCI, key, since)
 
