@@ -416,6 +416,22 @@ class Lava(unittest.TestCase):
             "fix_size_alloc_test: LAVA missing, harness pass",
             "pmd_alloc_track_new: LAVA pass, harness fail"])
 
+    def test_compare_where_the_script_prints_no_results(self):
+        """6.1's test_vmalloc.sh prints no KTAP: LAVA has none of its
+        cases (the harness judges them from Summary lines), and only
+        there are they left out of the comparison."""
+        silent = {"kunit.s": {"(suite)": ("pass", "")},
+                  "test_vmalloc": {
+                      "fix_size_alloc_test": ("pass", ""),
+                      "test_vmalloc.sh": ("skip", kt_results.SILENT_SCRIPT)}}
+        lava = {"s": "pass"}
+        self.assertTrue(kt_lava.vmalloc_unseen(silent))
+        self.assertEqual(kt_lava.compare(lava, silent), [])
+        silent["test_vmalloc"]["test_vmalloc.sh"] = ("pass", "exit=0")
+        self.assertFalse(kt_lava.vmalloc_unseen(silent))
+        self.assertEqual(kt_lava.compare(lava, silent), [
+            "fix_size_alloc_test: LAVA missing, harness pass"])
+
     def test_compare_the_by_design_failure(self):
         """test_vmalloc.sh's KTAP says XFAIL ("ok"), which LAVA records as
         a pass; the harness's skip of the same case agrees, and only of
