@@ -7,6 +7,11 @@ TREE ?=
 RANGE ?=
 # make check KVER=6.1: series/6.1/ on Debian's linux-source-6.1
 KVER ?=
+ifneq ($(RANGE),)
+ifeq ($(TREE),)
+$(error RANGE=$(RANGE) without TREE=: name the git tree it is a range of)
+endif
+endif
 KT := $(PY) harness/kt.py $(if $(KVER),--kver $(KVER)) $(if $(TREE),--tree '$(TREE)' --range '$(RANGE)')
 # (Debian's tarball of KVER, where no TREE replaces it)
 SRCPKG := $(if $(and $(KVER),$(if $(TREE),,y)),linux-source-$(KVER))
@@ -23,9 +28,10 @@ all: deps-run
 check: selftest
 	$(KT) check $(strip $(foreach g,$(GATE),--gate $(g)) $(if $(filter none,$(FIXTURE)),--no-fixtures,$(foreach f,$(FIXTURE),--fixture $(f))) $(TARGETS))
 
-# (the harness's own tests are the same whichever KVER the run is for)
+# (the harness's own tests are the same whichever KVER or TREE the run is
+# for: they read Debian's 6.12 tree, build/src/6.12)
 selftest: deps-check
-	@$(KT) base
+	@env -u KVER $(PY) harness/kt.py base
 	env -u KVER $(PY) -m unittest discover -s harness -p 'test_*.py'
 
 tree: deps-run
@@ -66,7 +72,8 @@ help:
 	@echo '                    QEMU, KUnit and test_vmalloc judged, verdict printed'
 	@echo 'make check          every check: harness self-tests, all targets (built,'
 	@echo '                    booted), the patch gates, the known-bad fixtures'
-	@echo 'make selftest       the harness self-tests only (seconds)'
+	@echo 'make selftest       the harness self-tests only (seconds, once'
+	@echo '                    build/src/6.12 is unpacked)'
 	@echo 'make tree           build/src/6.12: base and series as git commits, to edit'
 	@echo 'make export         series/6.12/ written again from build/src/6.12'
 	@echo '                    (KVER=6.1: series/6.1/ and build/src/6.1)'

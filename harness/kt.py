@@ -24,7 +24,7 @@ from kt_bundle import boot_bundle, make_bundle
 import kt_check
 import kt_guest
 from kt_common import (BUILD, KVER, RANGE, RESULTS, SERIES, SRC, TREE, Fail,
-                       rel, say)
+                       rel, run, say)
 from kt_job import expected_tests, job
 from kt_report import summary_row, table
 from kt_tree import base_tree, cmd_export, cmd_tree, patches_in
@@ -37,9 +37,14 @@ DETAIL_LINES = 4
 def cmd_run(names: list) -> int:
     """The main job: each target with the series, one after the other."""
     patches = patches_in(SERIES)
+    gone = kt_check.unsupported_of(names)
+    for n, why in gone.items():
+        say(f"SKIP {n}: {why}")
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as boots:
         results = [job(n, kt_targets.load(n), patches, boots).result()
-                   for n in names]
+                   for n in names if n not in gone]
+    if not results:
+        return 0
     say(table([summary_row(r) for r in results]))
     for r in results:
         if r["error"]:
@@ -54,7 +59,8 @@ def cmd_run(names: list) -> int:
     for w in {json.dumps(r["tested"], sort_keys=True): r["tested"]
               for r in results if r.get("tested")}.values():
         say(f"tested: {w['tree']} ({w['kernelversion']}), head "
-            f"{w['head'][:12]} \"{w['head_subject']}\"")
+            f"{w.get('range_head', w['head'])[:12]} "
+            f"\"{w['head_subject']}\"")
     say(f"results: {rel(RESULTS)}/<target>/results.json")
     return 1 if any(r["error"] for r in results) else 0
 
@@ -272,10 +278,15 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def tree_kver(tree: str) -> str:
-    """VERSION.PATCHLEVEL of the tree's top Makefile ("6.12")."""
+def tree_kver(tree: str, rng: str) -> str:
+    """VERSION.PATCHLEVEL ("6.12") of the top Makefile at the range's head
+    (of the files checked out, if that does not resolve: the range's
+    errors are said later, with the others)."""
+    head = rng.partition("..")[2]
+    rc, text = run(["git", "show", f"{head}:Makefile"], cwd=Path(tree),
+                   check=False) if head and Path(tree).is_dir() else (1, "")
     try:
-        text = (Path(tree) / "Makefile").read_text()
+        text = text if rc == 0 else (Path(tree) / "Makefile").read_text()
     except OSError:
         raise Fail(f"--tree {tree}: no Makefile: not a kernel tree") \
             from None
@@ -288,11 +299,13 @@ def tree_kver(tree: str) -> str:
 
 def main(argv: list) -> int:
     a = parser().parse_args(argv)
+    if a.tree:
+        a.tree = os.path.expanduser(a.tree)
     if bool(a.tree) != bool(a.range):
         print("kt.py: error: --tree and --range go together", file=sys.stderr)
         return 2
     try:
-        kver = tree_kver(a.tree) if a.tree else a.kver
+        kver = tree_kver(a.tree, a.range) if a.tree else a.kver
     except Fail as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -318,7 +331,7 @@ def main(argv: list) -> int:
     try:
         if a.command in ("targets",):
             return dispatch(a)
-        BUILD.mkdir(exist_ok=True)
+        BUILD.mkdir(parents=True, exist_ok=True)
         lock = open(BUILD / ".lock", "w")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -28,6 +28,7 @@ from kt_gates import (gate_builds, gate_checkpatch, gate_cocci, gate_docs,
                       gate_tags, gate_warnings)
 from kt_guest import GUEST_LANES
 from kt_job import base_job, expected_tests, job
+from kt_kbuild import unsupported
 from kt_report import Checks, summary_row, table
 from kt_results import failed, target_verdict
 from kt_tree import apply, mail_subject, patches_in, tested, worktree
@@ -516,6 +517,19 @@ def guest_priority() -> None:
             "builds do (x86_64-debug's guest is then slow)")
 
 
+def unsupported_of(names: list) -> dict:
+    """{target: why} for the targets of names that the tree cannot build
+    (kt_kbuild.unsupported(), of the target or of the build it boots)."""
+    gone = {}
+    for n in dict.fromkeys(names):
+        t = kt_targets.load(n)
+        why = unsupported(t) or (t.build != n and unsupported(
+            kt_targets.load(t.build)))
+        if why:
+            gone[n] = why
+    return gone
+
+
 def covers_name(run: Run, tree: str) -> None:
     """Each posting's cover letter (the notes of a posting of one patch)
     says what the series was tested on as this run found it (the Debian
@@ -546,6 +560,9 @@ def cmd_check(names: list, gates: list = (), fixtures: list = (),
     os.setpriority(os.PRIO_PROCESS, 0, max(GUEST_NICE, BUILD_NICE))
     try:
         build, boot = selection(names, list(gates), list(fixtures))
+        gone = unsupported_of(build + boot)
+        build = [n for n in build if n not in gone]
+        boot = [n for n in boot if n not in gone]
         selected = bool(gates or fixtures)
         # (named ones are tried anyway: a fixture that does not apply is
         # reported missed)
@@ -554,6 +571,8 @@ def cmd_check(names: list, gates: list = (), fixtures: list = (),
         run = Run(build, boots, boot, list(gates) if selected else None,
                   [] if no_fixtures or other_tree else
                   list(fixtures) if selected else None)
+        for n, why in gone.items():
+            run.record(f"{n}: built and booted", SKIP, why)
         if other_tree:
             run.record("fixtures", SKIP,
                        f"tests/fixtures/ are patches on series/"
@@ -565,12 +584,15 @@ def cmd_check(names: list, gates: list = (), fixtures: list = (),
     say("\n" + table(rows))
     apply(worktree(), run.patches, env=HARNESS_GIT)
     what = tested(work())
-    run.checks.write(RESULTS / "check.json", what)
-    say(f"tested: {what['tree']} ({what['kernelversion']}), base "
-        f"{what['base'][:12]}, head {what['head'][:12]} "
-        f"\"{what['head_subject']}\"")
     if run.gates is None:
         covers_name(run, what["tree"])
+    run.checks.write(RESULTS / "check.json", what)
+    # (in tree mode, the head of the range in the user's tree: git am's
+    # commits are the harness's own)
+    head = what.get("range_head", what["head"])
+    say(f"tested: {what['tree']} ({what['kernelversion']}), base "
+        f"{what['base'][:12]}, head {head[:12]} "
+        f"\"{what['head_subject']}\"")
     n = run.checks.counts()
     log(f"check: {time.time() - t_start:.0f}s in all; "
         f"results in {rel(RESULTS)}/")

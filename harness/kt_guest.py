@@ -11,8 +11,8 @@ import threading
 from pathlib import Path
 
 from kt_cache import cache_key
-from kt_common import (BUILD, BUILD_ENV, TOP, Fail, git, log, require, run,
-                       say, tool_versions, work)
+from kt_common import (BUILD, BUILD_ENV, TOP, Fail, git, log, rel, require,
+                       run, say, tool_versions, work)
 from kt_results import KILLED, VMALLOC_LOOPS, VMALLOC_XFAIL
 from kt_targets import Target
 
@@ -219,10 +219,14 @@ def added_kunit_suites() -> list:
 
 def vmalloc_cases() -> list:
     """Case names in the order of lib/test_vmalloc.c's test_case_array."""
-    text = (work() / "lib" / "test_vmalloc.c").read_text()
-    body = text[text.index("test_case_array[] = {"):]
-    body = body[:body.index("};")]
-    return re.findall(r'\{\s*"(\w+)"', body)
+    f = work() / "lib" / "test_vmalloc.c"
+    text = f.read_text() if f.exists() else ""
+    start = text.find("test_case_array[] = {")
+    end = text.find("};", start)
+    if start < 0 or end < 0:
+        raise Fail(f"{rel(f)}: no test_case_array[] = {{ ... }}; to read "
+                   "test_vmalloc's cases from")
+    return re.findall(r'\{\s*"(\w+)"', text[start:end])
 
 
 # More kernel parameters for every guest of this run (kt.py run --kunit:

@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 
 import kt_kunit
-from kt_common import (BUILD_ENV, HEADERS, JOBS, SERIES, TOP, Fail, git,
-                       outs, rel, require, run, ticking, tool_versions, work)
+from kt_common import (BUILD_ENV, HEADERS, JOBS, SERIES, SRC, TOP, Fail,
+                       git, log, outs, rel, require, run, ticking,
+                       tool_versions, work)
 from kt_cache import Cache, cache_key
 from kt_targets import Target
 from kt_targets import key as target_key
@@ -40,11 +41,33 @@ def make_command(t: Target, odir: Path) -> list:
             f"-j{JOBS}"]
 
 
-def in_tree(sym: str) -> bool:
-    """Does the tree being built know the kconfig symbol (without CONFIG_)?"""
-    rc, _ = run(["git", "grep", "-q", "-E", f"^(menu)?config {sym}$", "--",
-                 "*Kconfig*"], cwd=work(), check=False)
+def in_tree(sym: str, rev: str = "", tree: Path = None) -> bool:
+    """Does the tree being built (or commit rev of tree) know the kconfig
+    symbol (without CONFIG_)?"""
+    rc, _ = run(["git", "grep", "-q", "-E", f"^(menu)?config {sym}$",
+                 *([rev] if rev else []), "--", "*Kconfig*"],
+                cwd=tree or work(), check=False)
     return rc == 0
+
+
+def srcarch(arch: str) -> str:
+    """The arch/ directory of an ARCH=."""
+    return {"i386": "x86", "x86_64": "x86"}.get(arch, arch)
+
+
+def unsupported(t: Target, tree: Path = SRC) -> str:
+    """Why the base of tree cannot build target t, or "": no arch/ for its
+    ARCH=, or a symbol it requires (targets/: requires) is gone."""
+    d = f"arch/{srcarch(t.arch)}"
+    rc, _ = run(["git", "cat-file", "-e", f"base:{d}"], cwd=tree,
+                check=False)
+    if rc:
+        return f"the tree has no {d}/ (ARCH={t.arch})"
+    gone = [s for s in t.requires if not in_tree(s, "base", tree)]
+    if gone:
+        return (f"the tree has no {', '.join('CONFIG_' + s for s in gone)}"
+                f", which the target requires")
+    return ""
 
 
 def unmet(frag: str, config: str) -> list:
@@ -126,6 +149,12 @@ def kconfig(t: Target, odir: Path, logf: Path) -> None:
          str(odir), str(config), str(frag_tmp)],
         cwd=work(), env=dict(BUILD_ENV, ARCH=t.arch), logf=logf)
     run(make_args(t, odir) + ["olddefconfig"], env=BUILD_ENV, logf=logf)
+    left_out = sorted({m for m in re.findall(r"^(?:# )?CONFIG_(\w+)[= ]",
+                                             t.kconfig, re.M)
+                       if not in_tree(m)})
+    if left_out:
+        log(f"{t.name}: not in this tree, left out of the config: "
+            f"{', '.join('CONFIG_' + m for m in left_out)}")
     lost = unmet(frag, config.read_text())
     if lost:
         raise Fail(f"{t.name}: {', '.join(lost)} did not survive "

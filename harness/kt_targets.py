@@ -39,6 +39,10 @@ class Target:
     # The config the fragments go on: tinyconfig (QEMU), or an
     # architecture's defconfig (the hw profile: real machines).
     defconfig: str = "tinyconfig"
+    # Kconfig symbols (without CONFIG_) the target is not itself without:
+    # a tree that lacks one skips it, saying so.  (Other symbols of the
+    # fragment that a tree lacks are left out of its config.)
+    requires: tuple = ()
 
 
 # Keys a file may set; name and build come from the file name and
@@ -112,7 +116,7 @@ def load(name: str) -> Target:
             raise Fail(f"{rel(_path(name))}: {k} = {v!r} is not "
                        f"{KINDS.get(k, (None, 'a string'))[1]}")
     s["qemu"] = tuple(s["qemu"])
-    for k in ("expect", "exercise", "skip"):
+    for k in ("expect", "exercise", "skip", "requires"):
         s[k] = tuple(s.get(k, ()))
     return Target(name=name, **s)
 
@@ -126,6 +130,7 @@ KINDS = {"qemu": (_strings, "a list of strings"),
          "expect": (_strings, "a list of regexes"),
          "exercise": (_strings, "a list of suite.case globs"),
          "skip": (_strings, "a list of suite.case globs"),
+         "requires": (_strings, "a list of Kconfig symbols"),
          "timeout": (lambda v: isinstance(v, int) and v > 0,
                      "a number of seconds"),
          "bisect": (lambda v: isinstance(v, bool), "True or False"),

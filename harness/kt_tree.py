@@ -58,6 +58,11 @@ def base_tree() -> str:
     return version
 
 
+# Tree mode: the range's head commit in TREE, as range_tree() found it,
+# in this file of SERIES.
+RANGE_HEAD = ".range-head"
+
+
 def tree_git(*args: str, check: bool = True) -> str:
     return git(*args, cwd=Path(TREE), check=check)
 
@@ -69,10 +74,15 @@ def range_commits() -> tuple:
     top = Path(TREE)
     if not top.is_dir():
         raise Fail(f"TREE={TREE}: no such directory")
-    rc, _ = run(["git", "rev-parse", "--git-dir"], cwd=top, check=False)
+    rc, out = run(["git", "rev-parse", "--git-dir"], cwd=top, check=False)
     if rc:
-        raise Fail(f"TREE={TREE}: not a git tree")
-    if tree_git("status", "--porcelain", "--untracked-files=no"):
+        # (git's own words: "not a git repository", or "dubious
+        # ownership" for a tree of another user's)
+        why = (out.strip().splitlines() or ["?"])[0]
+        raise Fail(f"TREE={TREE}: not a git tree ({why})")
+    # (--no-optional-locks: status would otherwise refresh TREE's index)
+    if tree_git("--no-optional-locks", "status", "--porcelain",
+                "--untracked-files=no"):
         raise Fail(f"TREE={TREE} has uncommitted changes: commit or stash "
                    "them (the range is read from commits)")
     a, _, b = RANGE.partition("..")
@@ -119,6 +129,9 @@ def range_tree() -> str:
     SERIES.mkdir(parents=True)
     git("format-patch", "-q", "--no-signature", "-o", str(SERIES),
         f"{base}..{commits[-1]}")
+    # (the head the run tests, whatever the branch does meanwhile; not
+    # a patch: patches_in() does not see it)
+    (SERIES / RANGE_HEAD).write_text(commits[-1] + "\n")
     log(f"tree: {len(commits)} commits of {RANGE} on "
         f"{commit_subject_in(SRC, base)}")
     return base
@@ -140,10 +153,9 @@ def tested(tree: Path) -> dict:
             if TREE else base or f"linux-source-{KVER}",
             "kernelversion": out.strip() if rc == 0 else "unknown",
             "base": git("rev-parse", "base", cwd=tree),
-            "head": head, "head_subject": commit_subject(head),
+            "head": head, "head_subject": commit_subject_in(tree, head),
             # (git am makes commits of its own: the range's, in TREE)
-            **({"range_head": tree_git("rev-parse",
-                                       RANGE.partition("..")[2])}
+            **({"range_head": (SERIES / RANGE_HEAD).read_text().strip()}
                if TREE else {})}
 
 

@@ -316,10 +316,6 @@ class Replays(unittest.TestCase):
             self.assertTrue((kt_cache.HARNESS / name).exists(), name)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class Selection(unittest.TestCase):
     """What kt.py check builds and boots, with and without filters."""
 
@@ -406,3 +402,7 @@ class Selection(unittest.TestCase):
                     return k >= first
                 self.assertEqual(kt_check.first_bad(n, bad), first)
                 self.assertLessEqual(len(asked), max(1, n.bit_length()))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -123,10 +123,6 @@ class Layout(unittest.TestCase):
                 self.assertEqual(kt_guest.vmalloc_script(d), f)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class Nolibc(unittest.TestCase):
     """The guest's nolibc: the tree's, or where it lacks the architecture
     (6.1 has no powerpc), Debian's 6.12 tarball's."""
@@ -147,3 +143,7 @@ class Nolibc(unittest.TestCase):
                         kt_guest.Fail, "no powerpc support .* install "
                         "Debian package linux-source-0.0-none"):
                     kt_guest.nolibc_dir(kt_targets.load("ppc64le-radix"))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -260,5 +260,43 @@ class BisectAll(unittest.TestCase):
             kt_gates.bisect_all()
 
 
+class Unsupported(unittest.TestCase):
+    """A target the base tree cannot build (no arch/ for it, a symbol it
+    requires is gone) is named with the reason, to be skipped."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        r = self.repo = Path(self.tmp.name)
+        for f, text in (("arch/x86/Kconfig", "config X86_64\n"),
+                        ("arch/x86/Kconfig.cpu", "menuconfig X86_PAE\n"),
+                        ("arch/arm/Kconfig", "config ARM\n")):
+            (r / f).parent.mkdir(parents=True, exist_ok=True)
+            (r / f).write_text(text)
+        env = dict(os.environ, **WHO)
+        for cmd in (["init", "-q"], ["add", "-A"],
+                    ["commit", "-q", "-m", "base"], ["tag", "base"],
+                    # (after the base: not what is asked)
+                    ["rm", "-q", "arch/x86/Kconfig.cpu"],
+                    ["commit", "-q", "-m", "gone"]):
+            subprocess.run(["git", *cmd], cwd=r, env=env, check=True)
+
+    def why(self, name):
+        import kt_targets
+        return kt_kbuild.unsupported(kt_targets.load(name), self.repo)
+
+    def test_what_the_base_has_is_built(self):
+        self.assertEqual(self.why("x86_64"), "")
+        self.assertEqual(self.why("i386-pae"), "")
+
+    def test_no_arch_directory(self):
+        self.assertEqual(self.why("arm64"),
+                         "the tree has no arch/arm64/ (ARCH=arm64)")
+
+    def test_a_required_symbol_gone(self):
+        self.assertEqual(self.why("arm32-lpae"), "the tree has no "
+                         "CONFIG_ARM_LPAE, which the target requires")
+
+
 if __name__ == "__main__":
     unittest.main()

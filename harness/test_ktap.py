@@ -1,7 +1,7 @@
 """Tests of kt_ktap: canned console logs in test_data/, parsed by the kernel
 tree's own kunit_parser.
 
-The tree is $KT_TREE, else build/src/6.12 of this repository; without one
+The tree is $KT_TEST_TREE, else build/src/6.12 of this repository; without one
 (no tools/testing/kunit in either) every test is skipped.
 
     python3 -m unittest discover -s harness -p 'test_*.py'
@@ -30,13 +30,13 @@ LOGS = ["clean_pass.log", "failing_case.log", "panic_cutoff.log",
 
 def tree() -> Path:
     """The kernel tree to take kunit_parser from (may lack it)."""
-    return Path(os.environ.get("KT_TREE") or HERE.parent / "build/src/6.12")
+    return Path(os.environ.get("KT_TEST_TREE") or HERE.parent / "build/src/6.12")
 
 
 def setUpModule():
     if not (tree() / "tools/testing/kunit/kunit_parser.py").is_file():
         raise unittest.SkipTest(
-            f"no kernel tree at {tree()}: run make tree or set KT_TREE")
+            f"no kernel tree at {tree()}: run make tree or set KT_TEST_TREE")
     kt_ktap.load(tree())
 
 

@@ -21,7 +21,7 @@ import kt_targets
 from kt_common import SRC, TOP, Fail
 
 DATA = Path(__file__).parent / "test_data"
-TREE = Path(os.environ.get("KT_TREE", SRC))
+TREE = Path(os.environ.get("KT_TEST_TREE", SRC))
 CASES = ["fix_size_alloc_test", "full_fit_alloc_test",
          "long_busy_list_alloc_test", "random_size_alloc_test",
          "fix_align_alloc_test", "random_size_align_alloc_test",
@@ -49,7 +49,7 @@ def until(lines: list, text: str) -> list:
 
 @unittest.skipUnless((TREE / "tools/testing/kunit/kunit_parser.py").exists(),
                      f"no kernel tree at {TREE}: run 'make selftest' (it "
-                     "unpacks one) or set KT_TREE")
+                     "unpacks one) or set KT_TEST_TREE")
 class Console(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -152,10 +152,6 @@ class Subject(unittest.TestCase):
         self.assertEqual(kt_tree.mail_subject("Subject: x: y\n"), "x: y")
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class Range(unittest.TestCase):
     """Tree mode: a range of a git tree of the user's, checked before any
     work; one-line errors for what cannot be tested."""
@@ -220,11 +216,18 @@ class Range(unittest.TestCase):
         with self.assertRaisesRegex(Fail, "has merges"):
             self.commits("v6.1..master")
 
-    def test_the_version_comes_from_the_trees_makefile(self):
+    def test_the_version_comes_from_the_ranges_head(self):
         import kt
-        self.assertEqual(kt.tree_kver(str(self.t)), "6.1")
+        sh(self.t, "git", "checkout", "-q", "-b", "newer")
+        (self.t / "Makefile").write_text("VERSION = 6\nPATCHLEVEL = 12\n")
+        self.commit("newer")
+        self.assertEqual(kt.tree_kver(str(self.t), "v6.1..master"), "6.1")
+        self.assertEqual(kt.tree_kver(str(self.t), "v6.1..newer"), "6.12")
+        # (a range that does not resolve: the files checked out; its
+        # error comes later)
+        self.assertEqual(kt.tree_kver(str(self.t), "v6.1..nope"), "6.12")
         with self.assertRaisesRegex(Fail, "no Makefile"):
-            kt.tree_kver(self.tmp.name)
+            kt.tree_kver(self.tmp.name, "v6.1..master")
 
     def test_the_tree_cloned_at_the_base_and_the_range_as_patches(self):
         # the tree is on a branch of the name the clone uses
@@ -245,9 +248,60 @@ class Range(unittest.TestCase):
         self.assertEqual(base, self.rev("v6.1"))
         self.assertEqual(sh(src, "git", "rev-parse", "base").stdout.strip(),
                          base)
-        self.assertEqual(sorted(p.name[5:] for p in series.iterdir()),
+        self.assertEqual(sorted(p.name[5:] for p in series.iterdir()
+                                if p.name != kt_tree.RANGE_HEAD),
                          ["one.patch", "two.patch"])
+        self.assertEqual((series / kt_tree.RANGE_HEAD).read_text(),
+                         self.rev("master") + "\n")
         # the user's tree is as it was
         self.assertEqual(sh(self.t, "git", "status", "--porcelain").stdout,
                          "")
 
+
+class Tested(unittest.TestCase):
+    """What results.json and check.json record as tested: the tree (the
+    Debian package, or TREE and RANGE), make kernelversion, base, head."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        t = self.t = Path(self.tmp.name) / "src"
+        t.mkdir()
+        sh(t, "git", "init", "-q", "-b", "master")
+        (t / "Makefile").write_text("kernelversion:\n\t@echo 6.1.192\n")
+        for msg in ("linux-source-6.1 6.1.192-3", "mm: one"):
+            sh(t, "git", "commit", "-q", "--allow-empty", "-m", msg,
+               env=Range.WHO)
+            if msg.startswith("linux"):
+                sh(t, "git", "tag", "base")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def rev(self, r):
+        return sh(self.t, "git", "rev-parse", r).stdout.strip()
+
+    def test_a_tarball(self):
+        with mock.patch.object(kt_tree, "TREE", ""):
+            w = kt_tree.tested(self.t)
+        self.assertEqual(w, {"tree": "linux-source-6.1 6.1.192-3",
+                             "kernelversion": "6.1.192",
+                             "base": self.rev("base"),
+                             "head": self.rev("HEAD"),
+                             "head_subject": "mm: one"})
+
+    def test_a_tree_names_the_range_and_its_head_in_the_tree(self):
+        series = Path(self.tmp.name) / "series"
+        series.mkdir()
+        (series / kt_tree.RANGE_HEAD).write_text("c0ffee\n")
+        with mock.patch.object(kt_tree, "TREE", "/home/me/linux"), \
+                mock.patch.object(kt_tree, "RANGE", "v6.1..mine"), \
+                mock.patch.object(kt_tree, "SERIES", series):
+            w = kt_tree.tested(self.t)
+        self.assertEqual(w["tree"], "/home/me/linux v6.1..mine (base: "
+                         "linux-source-6.1 6.1.192-3)")
+        self.assertEqual(w["range_head"], "c0ffee")
+        self.assertEqual(w["head"], self.rev("HEAD"))
+
+
+if __name__ == "__main__":
+    unittest.main()

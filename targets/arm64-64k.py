@@ -29,3 +29,5 @@ bisect = True
 # Not in make check (three kernels within its hour): make check TARGETS=all,
 # or name it.
 in_check = False
+# A tree without it cannot build this target: it is skipped there.
+requires = ["ARM64_64K_PAGES"]

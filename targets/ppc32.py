@@ -38,3 +38,5 @@ bisect = False
 # Not in make check (three kernels within its hour): make check TARGETS=all,
 # or name it.
 in_check = False
+# A tree without it cannot build this target: it is skipped there.
+requires = ["PPC_BOOK3S_32"]
