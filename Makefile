@@ -7,12 +7,7 @@ TREE ?=
 RANGE ?=
 # make check KVER=6.1: series/6.1/ on Debian's linux-source-6.1
 KVER ?=
-ifneq ($(RANGE),)
-ifeq ($(TREE),)
-$(error RANGE=$(RANGE) without TREE=: name the git tree it is a range of)
-endif
-endif
-KT := $(PY) harness/kt.py $(if $(KVER),--kver $(KVER)) $(if $(TREE),--tree '$(TREE)' --range '$(RANGE)')
+KT := $(PY) harness/kt.py $(if $(KVER),--kver $(KVER)) $(if $(TREE),--tree '$(TREE)') $(if $(RANGE),--range '$(RANGE)')
 # (Debian's tarball of KVER, where no TREE replaces it)
 SRCPKG := $(if $(and $(KVER),$(if $(TREE),,y)),linux-source-$(KVER))
 TARGETS ?=

@@ -27,7 +27,8 @@ from kt_common import (BUILD, KVER, RANGE, RESULTS, SERIES, SRC, TREE, Fail,
                        rel, run, say)
 from kt_job import expected_tests, job
 from kt_report import summary_row, table
-from kt_tree import base_tree, cmd_export, cmd_tree, patches_in
+from kt_tree import (base_current, base_tree, cmd_export, cmd_tree,
+                     patches_in)
 
 
 # The lines of each failed case's detail that kt.py run prints.
@@ -40,10 +41,12 @@ def cmd_run(names: list) -> int:
     gone = kt_check.unsupported_of(names)
     for n, why in gone.items():
         say(f"SKIP {n}: {why}")
+        (RESULTS / n / "results.json").unlink(missing_ok=True)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as boots:
         results = [job(n, kt_targets.load(n), patches, boots).result()
                    for n in names if n not in gone]
     if not results:
+        say("nothing run: this tree can build none of the targets named")
         return 0
     say(table([summary_row(r) for r in results]))
     for r in results:
@@ -284,7 +287,8 @@ def tree_kver(tree: str, rng: str) -> str:
     errors are said later, with the others)."""
     head = rng.partition("..")[2]
     rc, text = run(["git", "show", f"{head}:Makefile"], cwd=Path(tree),
-                   check=False) if head and Path(tree).is_dir() else (1, "")
+                   check=False) if head and not head.startswith("-") and \
+        Path(tree).is_dir() else (1, "")
     try:
         text = text if rc == 0 else (Path(tree) / "Makefile").read_text()
     except OSError:
@@ -329,7 +333,9 @@ def main(argv: list) -> int:
     for v in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
         os.environ.pop(v, None)
     try:
-        if a.command in ("targets",):
+        if a.command in ("targets",) or (a.command == "base" and
+                                         base_current()):
+            # (make selftest's "base" while another run holds build/)
             return dispatch(a)
         BUILD.mkdir(parents=True, exist_ok=True)
         lock = open(BUILD / ".lock", "w")

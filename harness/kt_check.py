@@ -86,6 +86,8 @@ class Run:
         self.fixtures = [f for f in kt_fixtures.all_fixtures()
                          if fixtures is None or f.name in fixtures]
         self.lava: Optional[Future] = None     # the LAVA gate's boots
+        # target -> why the tree cannot build it (unsupported_of())
+        self.gone: dict = {}
         # the second builder's builds are done (or failed): a fixture that
         # needs them in the first's tree is built from ccache after that,
         # not compiled a second time from nothing beside them
@@ -214,6 +216,12 @@ def patch_gates(run: Run, t: kt_targets.Target, head: Optional[str],
         ("docs", "kernel-doc + htmldocs", gate_docs, ()),
         ("tags", "make tags", gate_tags, ()))
         if run.gate(g[0]) and g[0] in which]
+    if t is None:
+        # (every target that would have been built is skipped: see above)
+        for g in [g for g in gates if g[0] in TREE_GATES]:
+            run.record(f"gate {g[0]}", SKIP, "it reads a build, and no "
+                       "target of this run can be built on this tree")
+        gates = [g for g in gates if g[0] not in TREE_GATES]
     if head is None:
         if gates:
             run.record(f"gates {', '.join(g[0] for g in gates)} on the series",
@@ -271,9 +279,11 @@ def unrunnable_fixtures(run: Run) -> None:
     """A fixture whose target is not in the run: a skip, with that."""
     for f in run.fixtures:
         if not run.runnable(f):
-            run.record(f"fixture {f.name}: its target "
-                       f"{' '.join(sorted(set(f.targets) - set(run.names)))}"
-                       " is not in this run", SKIP)
+            out = sorted(set(f.targets) - set(run.names))
+            run.record(f"fixture {f.name}: its target {' '.join(out)} is not "
+                       "in this run", SKIP, "; ".join(
+                           f"{n}: {run.gone[n]}" for n in out
+                           if n in run.gone))
 
 
 def fixture_target(f: kt_fixtures.Fixture) -> kt_targets.Target:
@@ -571,8 +581,9 @@ def cmd_check(names: list, gates: list = (), fixtures: list = (),
         run = Run(build, boots, boot, list(gates) if selected else None,
                   [] if no_fixtures or other_tree else
                   list(fixtures) if selected else None)
+        run.gone = gone
         for n, why in gone.items():
-            run.record(f"{n}: built and booted", SKIP, why)
+            run.record(f"{n}: not built or booted", SKIP, why)
         if other_tree:
             run.record("fixtures", SKIP,
                        f"tests/fixtures/ are patches on series/"

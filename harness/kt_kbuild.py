@@ -55,9 +55,17 @@ def srcarch(arch: str) -> str:
     return {"i386": "x86", "x86_64": "x86"}.get(arch, arch)
 
 
+def kconfig_symbols() -> set:
+    """Every kconfig symbol the tree being built defines."""
+    _, out = run(["git", "grep", "-h", "-o", "-E", r"^(menu)?config \w+$",
+                  "--", "*Kconfig*"], cwd=work(), check=False)
+    return {line.split()[1] for line in out.splitlines()}
+
+
 def unsupported(t: Target, tree: Path = SRC) -> str:
     """Why the base of tree cannot build target t, or "": no arch/ for its
     ARCH=, or a symbol it requires (targets/: requires) is gone."""
+    git("rev-parse", "--verify", "base^{commit}", cwd=tree)
     d = f"arch/{srcarch(t.arch)}"
     rc, _ = run(["git", "cat-file", "-e", f"base:{d}"], cwd=tree,
                 check=False)
@@ -149,9 +157,11 @@ def kconfig(t: Target, odir: Path, logf: Path) -> None:
          str(odir), str(config), str(frag_tmp)],
         cwd=work(), env=dict(BUILD_ENV, ARCH=t.arch), logf=logf)
     run(make_args(t, odir) + ["olddefconfig"], env=BUILD_ENV, logf=logf)
-    left_out = sorted({m for m in re.findall(r"^(?:# )?CONFIG_(\w+)[= ]",
-                                             t.kconfig, re.M)
-                       if not in_tree(m)})
+    known = kconfig_symbols()
+    left_out = sorted({m for m in re.findall(
+        r"^(?:# )?CONFIG_(\w+)[= ]",
+        (TOP / "config" / "common.config").read_text() + t.kconfig, re.M)
+        if m not in known})
     if left_out:
         log(f"{t.name}: not in this tree, left out of the config: "
             f"{', '.join('CONFIG_' + m for m in left_out)}")

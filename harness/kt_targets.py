@@ -1,6 +1,7 @@
 """Boot targets: one declarative file each in targets/, loaded into a
 typed, frozen Target.  A missing or unknown key names the file and key."""
 import dataclasses
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -130,7 +131,10 @@ KINDS = {"qemu": (_strings, "a list of strings"),
          "expect": (_strings, "a list of regexes"),
          "exercise": (_strings, "a list of suite.case globs"),
          "skip": (_strings, "a list of suite.case globs"),
-         "requires": (_strings, "a list of Kconfig symbols"),
+         "requires": (lambda v: _strings(v) and all(
+             re.fullmatch(r"[A-Z0-9_]+", x) and
+             not x.startswith("CONFIG_") for x in v),
+             "a list of Kconfig symbols without CONFIG_"),
          "timeout": (lambda v: isinstance(v, int) and v > 0,
                      "a number of seconds"),
          "bisect": (lambda v: isinstance(v, bool), "True or False"),
@@ -147,5 +151,7 @@ def _typed(key: str, value) -> bool:
 def key(t: Target) -> list:
     """What a cached result of target t depends on besides the tree: its
     settings, and the versions of the tools that build, check and boot."""
-    return [sorted(dataclasses.asdict(t).items()),
+    # (requires says where the target is built at all, not how)
+    return [sorted((k, v) for k, v in dataclasses.asdict(t).items()
+                   if k != "requires"),
             tool_versions(t.cross_compile + "gcc", t.qemu[0])]

@@ -24,9 +24,7 @@ def base_tree() -> str:
         raise Fail(f"{tarball} is missing: install Debian package {pkg} "
                    "(make deps)")
     version = deb_field(pkg, "Version")
-    stamp = SRC / ".git" / "kt-debian-version"
-    if stamp.exists() and stamp.read_text().strip() == version and \
-            git("rev-parse", "-q", "--verify", "base", check=False):
+    if base_current():
         return version
     log(f"tree: unpacking {tarball.name} ({pkg} {version}) into {SRC}")
     t0 = time.time()
@@ -52,7 +50,7 @@ def base_tree() -> str:
         f"Unpacked from {tarball} of Debian package {pkg} {version}.",
         env=env)
     git("tag", "base")
-    stamp.write_text(version + "\n")
+    (SRC / ".git" / "kt-debian-version").write_text(version + "\n")
     log(f"tree: base {git('rev-parse', '--short', 'base')} = {pkg} "
         f"{version} ({time.time() - t0:.0f}s)")
     return version
@@ -61,6 +59,17 @@ def base_tree() -> str:
 # Tree mode: the range's head commit in TREE, as range_tree() found it,
 # in this file of SERIES.
 RANGE_HEAD = ".range-head"
+
+
+def base_current() -> bool:
+    """Is SRC Debian's tarball of the version installed, as base_tree()
+    made it?  (Not in tree mode.)"""
+    pkg = f"linux-source-{KVER}"
+    stamp = SRC / ".git" / "kt-debian-version"
+    return not TREE and stamp.exists() and \
+        run(["dpkg-query", "-W", "-f=${Version}", pkg],
+            check=False)[1].strip() == stamp.read_text().strip() and \
+        bool(git("rev-parse", "-q", "--verify", "base", check=False))
 
 
 def tree_git(*args: str, check: bool = True) -> str:
@@ -86,7 +95,8 @@ def range_commits() -> tuple:
         raise Fail(f"TREE={TREE} has uncommitted changes: commit or stash "
                    "them (the range is read from commits)")
     a, _, b = RANGE.partition("..")
-    if not a or not b or "..." in RANGE or ".." in b:
+    if not a or not b or "..." in RANGE or ".." in b or \
+            a.startswith("-") or b.startswith("-"):
         raise Fail(f"RANGE={RANGE}: not of the form BASE..HEAD")
     for rev in (a, b):
         if not tree_git("rev-parse", "-q", "--verify", f"{rev}^{{commit}}",
@@ -155,7 +165,8 @@ def tested(tree: Path) -> dict:
             "base": git("rev-parse", "base", cwd=tree),
             "head": head, "head_subject": commit_subject_in(tree, head),
             # (git am makes commits of its own: the range's, in TREE)
-            **({"range_head": (SERIES / RANGE_HEAD).read_text().strip()}
+            **({"range_head": (SERIES / RANGE_HEAD).read_text().strip()
+                if (SERIES / RANGE_HEAD).exists() else "unknown"}
                if TREE else {})}
 
 

@@ -64,6 +64,17 @@ class Targets(unittest.TestCase):
         with self.assertRaisesRegex(Fail, r"t\.py: arch = 64 is not a "
                                     r"string"):
             self._load_text(src + "\narch = 64\n")
+        with self.assertRaisesRegex(Fail, r"t\.py: requires = \['CONFIG_X"
+                                    r"86_PAE'\] is not a list of Kconfig "
+                                    r"symbols without CONFIG_"):
+            self._load_text(src + "\nrequires = ['CONFIG_X86_PAE']\n")
+
+    def test_requires_is_not_part_of_the_key(self):
+        t = kt_targets.load("i386-pae")
+        self.assertEqual(t.requires, ("X86_PAE",))
+        import dataclasses
+        self.assertEqual(kt_targets.key(t), kt_targets.key(
+            dataclasses.replace(t, requires=())))
 
     def test_unknown_target(self):
         with self.assertRaisesRegex(Fail, r"unknown target 'nope'.*x86_64"):
@@ -355,6 +366,28 @@ class Selection(unittest.TestCase):
         self.assertIsNone(kt_check.wider_build(run, "i386"))
         del run.builds["x86_64-debug"]
         self.assertIsNone(kt_check.wider_build(run, "x86_64"))
+
+    def test_gates_that_read_a_build_skip_when_no_target_builds(self):
+        import kt_check
+        run = kt_check.Run([], None)        # (every target skipped)
+        with mock.patch("kt_report.say"), mock.patch.object(kt_check, "log"):
+            kt_check.patch_gates(run, None, "HEAD",
+                                 {"coccicheck", "header", "kunit"})
+        self.assertEqual([(c["check"], c["result"]) for c in
+                          run.checks.items],
+                         [(f"gate {g}", "skip") for g in
+                          ("coccicheck", "header", "kunit")])
+
+    def test_a_fixture_on_a_skipped_target_says_why(self):
+        import kt_check
+        run = kt_check.Run([], None)
+        f = run.fixtures[0]
+        run.gone = {f.targets[0]: "the tree has no arch/x/"}
+        with mock.patch("kt_report.say"):
+            kt_check.unrunnable_fixtures(run)
+        c = run.checks.items[0]
+        self.assertEqual((c["result"], c["detail"]),
+                         ("skip", f"{f.targets[0]}: the tree has no arch/x/"))
 
     def test_no_build_is_built_whole_by_both_builders(self):
         import kt_check

@@ -293,6 +293,12 @@ class Unsupported(unittest.TestCase):
         self.assertEqual(self.why("arm64"),
                          "the tree has no arch/arm64/ (ARCH=arm64)")
 
+    def test_no_base(self):
+        subprocess.run(["git", "tag", "-d", "base"], cwd=self.repo,
+                       check=True, capture_output=True)
+        with self.assertRaisesRegex(Fail, "rev-parse"):
+            self.why("x86_64")
+
     def test_a_required_symbol_gone(self):
         self.assertEqual(self.why("arm32-lpae"), "the tree has no "
                          "CONFIG_ARM_LPAE, which the target requires")
