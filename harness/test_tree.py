@@ -152,6 +152,13 @@ class Subject(unittest.TestCase):
         self.assertEqual(kt_tree.mail_subject("Subject: x: y\n"), "x: y")
 
 
+def new_repo(t: Path) -> Path:
+    """An empty git repository at t, on branch master."""
+    t.mkdir()
+    sh(t, "git", "init", "-q", "-b", "master")
+    return t
+
+
 class Range(unittest.TestCase):
     """Tree mode: a range of a git tree of the user's, checked before any
     work; one-line errors for what cannot be tested."""
@@ -160,9 +167,7 @@ class Range(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
-        t = self.t = Path(self.tmp.name) / "linux"
-        t.mkdir()
-        sh(t, "git", "init", "-q", "-b", "master")
+        t = self.t = new_repo(Path(self.tmp.name) / "linux")
         (t / "Makefile").write_text("VERSION = 6\nPATCHLEVEL = 1\n")
         self.commit("base")
         sh(t, "git", "tag", "v6.1")
@@ -264,9 +269,7 @@ class Tested(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
-        t = self.t = Path(self.tmp.name) / "src"
-        t.mkdir()
-        sh(t, "git", "init", "-q", "-b", "master")
+        t = self.t = new_repo(Path(self.tmp.name) / "src")
         (t / "Makefile").write_text("kernelversion:\n\t@echo 6.1.192\n")
         for msg in ("linux-source-6.1 6.1.192-3", "mm: one"):
             sh(t, "git", "commit", "-q", "--allow-empty", "-m", msg,
