@@ -108,7 +108,7 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
         from unittest import mock
         import contextlib
         import types
-        compiled, in_base = [], []
+        compiled, in_base, prepared = [], [], []
 
         @contextlib.contextmanager
         def fake_at_base():
@@ -120,6 +120,9 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
 
         def fake_run(args, env=None, logf=None, check=True):
             obj, rev = args[-1], checked_out[-1]
+            if obj == "prepare":
+                prepared.append((rev, args[1:-1]))
+                return 0, ""
             compiled.append((rev, obj, args[1]))
             out = {("head", "mm/vmalloc.o"):
                    "include/linux/x.h:1:2: warning: w [-Wx]\n",
@@ -159,7 +162,7 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
                 for f in ("memory.c", "vmalloc.c"):
                     (d / "mm" / f).write_text("")
                 found = kt_findings.collect(
-                    t, "head", "w", ["W=1"], kt_findings.WARNING,
+                    t, "head", "w", ["W=1", "C=1"], kt_findings.WARNING,
                     warning_key, ["mm/memory.o", "mm/vmalloc.o"])
         # (the base's compile in the base's own build directory, in
         # at_base())
@@ -168,9 +171,24 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
                                      f"O={d}/series/b"),
                                     ("base", "mm/vmalloc.o",
                                      f"O={d}/base/b")])
+        # (the prepare step first, in each checkout, with the flags of the
+        # compiles (W=1) but without the checker: C=1 would check what it
+        # compiles, scripts/mod/empty.c)
+        self.assertEqual(prepared, [("head", [f"O={d}/series/b", "W=1"]),
+                                    ("base", [f"O={d}/base/b", "W=1"])])
         self.assertEqual(found["base"], {})
         self.assertEqual(list(found["series"]),
                          ["include/linux/x.h: warning: w [-Wx]"])
+
+
+class CheckerEnv(unittest.TestCase):
+    def test_spatch_gets_debians_python3(self):
+        env = kt_findings.checker_env(
+            ["C=1", "CHECK=$(srctree)/scripts/coccicheck", "MODE=report"])
+        self.assertTrue(env["PATH"].startswith("/usr/bin:"))
+
+    def test_sparse_runs_as_the_builds_do(self):
+        self.assertNotIn("PATH", kt_findings.checker_env(["W=1", "C=1"]))
 
 
 class Maintainers(unittest.TestCase):
