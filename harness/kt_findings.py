@@ -12,6 +12,7 @@ from typing import Callable
 from kt_cache import Cache, cache_key
 from kt_common import BUILD_ENV, RESULTS, Fail, git, outs, rel, run, work
 from kt_kbuild import code_inputs, make_args, touched_objs
+from kt_spatch import MARK
 from kt_targets import Target
 from kt_targets import key as target_key
 from kt_tree import at_base, commit_subject
@@ -82,13 +83,11 @@ def collect(t: Target, head: str, slug: str, extra: list,
     is compiled: the object, not every file the prepare step visits), and
     its findings kept while what it compiles from (code_inputs()), the
     build's .config and the command hold: touching one C file checks
-    one."""
+    one.  coccicheck's are kept per script, a script that reads no
+    header while the C file holds (checks())."""
     name = t.build
     found: dict = {"base": {}, "series": {}}
     cache = Cache(f"{name}-{slug}")
-    # (a checker's script, e.g. COCCI=, is a source too)
-    scripts = [Path(a.split("=", 1)[1]).read_text() for a in extra
-               if a.startswith("COCCI=")]
     with_findings: list = []
     env = checker_env(extra)
     for label, rev in (("series", head), ("base", since)):
@@ -109,22 +108,27 @@ def collect(t: Target, head: str, slug: str, extra: list,
                 # reports, to /dev/null.)
                 args = [a for a in make_args(t, d) if a != "-s"] + \
                     extra + [o]
-                key = cache_key(args, target_key(t), scripts, config,
-                                code_inputs(rev, [o[:-2] + ".c"]))
-                if cache.get(key) is None:
+                keys = {c: cache_key(args, target_key(t), config, k)
+                        for c, k in checks(extra, rev, o[:-2] + ".c")}
+                todo = [c for c, k in keys.items() if cache.get(k) is None]
+                if todo:
                     if not prepared:
                         prepare(args, env, label, logf)
                         prepared = True
                     (d / o).unlink(missing_ok=True)  # compiled again
                     start = logf.stat().st_size if logf.exists() else 0
-                    rc, _ = run(args, env=env, logf=logf, check=False)
+                    rc, _ = run(args, env=checking(env, todo), logf=logf,
+                                check=False)
                     if rc:
                         raise MakeFailed(label, logf)
-                    cache.put(key, parse(own_output(
-                        written_since(logf, start), o, logf), pattern, fmt))
-                for k, where in cache.get(key).items():
-                    found[label].setdefault(k, []).extend(map(tuple, where))
-                if cache.get(key):
+                    text = own_output(written_since(logf, start), o, logf)
+                    for c, part in by_check(text, todo, logf).items():
+                        cache.put(keys[c], parse(part, pattern, fmt))
+                for k in keys.values():
+                    for f, where in cache.get(k).items():
+                        found[label].setdefault(f, []).extend(
+                            map(tuple, where))
+                if any(cache.get(k) for k in keys.values()):
                     with_findings.append(o)
         # (the base: only the objects whose compile at head found
         # something, wherever, a header included)
@@ -157,6 +161,80 @@ def prepare(args: list, env: dict, label: str, logf: Path) -> None:
                 ["prepare"], env=env, logf=logf, check=False)
     if rc:
         raise MakeFailed(label, logf)
+
+
+# The files spatch reads with --no-includes, besides the C file and the
+# script (strace): coccicheck's --include files and its settings.
+NO_INCLUDES_READS = (".cocciconfig", "include/linux/kconfig.h",
+                     "include/linux/compiler-version.h")
+
+
+def scripts_of(extra: list) -> list:
+    """The Coccinelle scripts make with extra runs, as coccicheck finds
+    them: the one COCCI= names, or every one in the checkout's
+    scripts/coccinelle/; [] for another checker."""
+    if not any("coccicheck" in a for a in extra):
+        return []
+    named = [a.split("=", 1)[1] for a in extra if a.startswith("COCCI=")]
+    # (as kt_spatch.py names them)
+    return sorted(map(os.path.realpath, named or (
+        work() / "scripts/coccinelle").rglob("*.cocci")))
+
+
+def no_includes(script: str) -> bool:
+    """Does coccicheck run script with --no-includes?  It passes what
+    follows "Options:" (grep | cut -d: -f2), and SPFLAGS, which could
+    undo it."""
+    opts = [l.split(":")[1].split() for l in
+            Path(script).read_text().splitlines() if "Options:" in l]
+    return any("--no-includes" in o for o in opts) and \
+        not os.environ.get("SPFLAGS")
+
+
+def checks(extra: list, rev: str, src: str) -> list:
+    """[(check, what its findings on src at rev depend on)]: for
+    coccicheck one check per script (its path), for another checker one
+    (None).  A script that coccicheck runs with --no-includes reads only
+    src (and NO_INCLUDES_READS): its findings hold while those do, and a
+    header change does not run it again; any other reads the headers src
+    includes, as a compile does (code_inputs())."""
+    scripts = scripts_of(extra)
+    if not scripts:
+        return [(None, code_inputs(rev, [src]))]
+    own = "\n".join([git("rev-parse", "base^{tree}", cwd=work()),
+                     git("ls-tree", "-r", rev, "--", src, *NO_INCLUDES_READS,
+                         cwd=work())])
+    compiled = code_inputs(rev, [src])
+    # (the scripts' own text: a change to one runs that one again)
+    return [(s, [Path(s).read_text(), own if no_includes(s) else compiled])
+            for s in scripts]
+
+
+def checking(env: dict, todo: list) -> dict:
+    """The environment of make with a checker that runs only the checks
+    todo: for coccicheck, spatch through kt_spatch.py, which runs the
+    scripts todo, each one's reports after a line naming it."""
+    if todo == [None]:
+        return env
+    return dict(env, SPATCH=str(Path(__file__).with_name("kt_spatch.py")),
+                KT_SPATCH_SCRIPTS=" ".join(todo))
+
+
+def by_check(text: str, todo: list, logf: Path) -> dict:
+    """{check: the part of text (one object's make output) it printed}."""
+    if todo == [None]:
+        return {None: text}
+    parts = re.split(rf"^{re.escape(MARK)}(\S+)\n", text, flags=re.M)
+    got = dict(zip(parts[1::2], parts[2::2]))
+    # (a script that needs a newer spatch (Requires:), coccicheck skips)
+    got.update((s, "") for s in todo if os.path.realpath(s) in map(
+        os.path.realpath, re.findall(
+            r"^Skipping coccinelle SmPL patch: (\S+)$", text, re.M)))
+    missing = [s for s in todo if s not in got]
+    if missing:
+        raise Fail(f"{rel(logf)}: no reports of {Path(missing[0]).name}: "
+                   "coccicheck did not run it")
+    return got
 
 
 def own_output(text: str, obj: str, logf: Path) -> str:

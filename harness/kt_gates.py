@@ -513,6 +513,16 @@ def posting_tree(texts: list) -> list:
                                      for f in files) else MM_TREE
 
 
+def history(files: list) -> list:
+    """What get_maintainer.pl's git fallback reads of the history of files
+    at HEAD: the base's commits, and of the series' what it counts
+    (authors, trailers, lines changed), not their ids, which a change to
+    an earlier patch changes."""
+    return [git("log", "--format=%H", "base", "--", *files, cwd=work()),
+            git("log", "--no-merges", "--numstat", "--format=%aN <%aE>%n%B",
+                "base..HEAD", "--", *files, cwd=work())]
+
+
 def gate_maintainers(head: str, patches: list, record: Record) -> None:
     """get_maintainer.pl names somebody for every patch, and the patches
     of each posting (the directory a patch is in) together reach the tree
@@ -532,8 +542,7 @@ def gate_maintainers(head: str, patches: list, record: Record) -> None:
         texts.setdefault(p.parent, []).append(p.read_text())
         args = maintainers_args(p.read_text())
         files = re.findall(r"^diff --git a/(\S+)", p.read_text(), re.M)
-        key = cache_key(p.read_text(), args, tool, git(
-            "log", "--format=%H", "HEAD", "--", *files, cwd=work()))
+        key = cache_key(p.read_text(), args, tool, history(files))
         out = cache.get(key)
         if out is None:
             _, out = run(["perl", "scripts/get_maintainer.pl", "--no-git",

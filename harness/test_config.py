@@ -255,10 +255,10 @@ class Packages(unittest.TestCase):
 
 class Layering(unittest.TestCase):
     """Imports only point down the pipeline (the README's order)."""
-    ORDER = ["kt_common", "kt_cache", "kt_targets", "kt_tree", "kt_kunit",
-             "kt_ktap", "kt_results", "kt_kbuild", "kt_guest", "kt_job",
-             "kt_lava", "kt_bundle", "kt_bench", "kt_findings", "kt_gates",
-             "kt_fixtures", "kt_report", "kt_check", "kt"]
+    ORDER = ["kt_spatch", "kt_common", "kt_cache", "kt_targets", "kt_tree",
+             "kt_kunit", "kt_ktap", "kt_results", "kt_kbuild", "kt_guest",
+             "kt_job", "kt_lava", "kt_bundle", "kt_bench", "kt_findings",
+             "kt_gates", "kt_fixtures", "kt_report", "kt_check", "kt"]
 
     def test_imports_point_down(self):
         import ast

@@ -181,6 +181,109 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
                          ["include/linux/x.h: warning: w [-Wx]"])
 
 
+class CocciEach(unittest.TestCase):
+    """coccicheck's findings per script: a script run with --no-includes
+    reads only the C file, and a header change does not run it again."""
+
+    def scripts(self, d: Path) -> tuple:
+        own = d / "own.cocci"
+        own.write_text("// Options: --no-includes --include-headers\n@r@\n")
+        inc = d / "inc.cocci"
+        inc.write_text("// Options: --include-headers\n@r@\n")
+        return str(own), str(inc)
+
+    def test_options_line(self):
+        with tempfile.TemporaryDirectory() as d:
+            own, inc = self.scripts(Path(d))
+            self.assertTrue(kt_findings.no_includes(own))
+            self.assertFalse(kt_findings.no_includes(inc))
+            from unittest import mock
+            with mock.patch.dict("os.environ", {"SPFLAGS": "--all-includes"}):
+                self.assertFalse(kt_findings.no_includes(own))
+
+    def test_what_each_depends_on(self):
+        from unittest import mock
+        tree = {"blob": "c1", "headers": "h1"}
+
+        def fake_git(*a, **kw):
+            return f"ls-tree {tree['blob']}" if a[0] == "ls-tree" else "T"
+        with tempfile.TemporaryDirectory() as d:
+            own, inc = self.scripts(Path(d))
+            extra = ["C=1", "CHECK=$(srctree)/scripts/coccicheck",
+                     "MODE=report"]
+
+            def deps():
+                with mock.patch.object(kt_findings, "git", fake_git), \
+                        mock.patch.object(kt_findings, "code_inputs",
+                                          lambda r, s: tree["headers"]), \
+                        mock.patch.object(kt_findings, "scripts_of",
+                                          lambda e: [own, inc]):
+                    return dict(kt_findings.checks(extra, "head", "mm/a.c"))
+            before = deps()
+            tree["headers"] = "h2"      # a header the C file includes
+            after = deps()
+            self.assertEqual(before[own], after[own])
+            self.assertNotEqual(before[inc], after[inc])
+            tree["blob"] = "c2"         # the C file itself
+            self.assertNotEqual(after[own], deps()[own])
+        with mock.patch.object(kt_findings, "code_inputs",
+                               lambda r, s: "h"):
+            self.assertEqual(kt_findings.checks(["W=1", "C=1"], "head",
+                                                "mm/a.c"), [(None, "h")])
+
+    def test_only_the_scripts_to_run(self):
+        env = kt_findings.checking({"A": "1"}, ["/s/a.cocci", "/s/b.cocci"])
+        self.assertEqual(env["KT_SPATCH_SCRIPTS"], "/s/a.cocci /s/b.cocci")
+        self.assertTrue(env["SPATCH"].endswith("/kt_spatch.py"))
+        self.assertEqual(env["A"], "1")
+        self.assertEqual(kt_findings.checking({"A": "1"}, [None]), {"A": "1"})
+
+    def test_reports_by_script(self):
+        m = kt_findings.MARK
+        text = (f"  CC      mm/a.o\n  CHECK   mm/a.c\n{m}/s/a.cocci\n"
+                f"mm/a.c:1:2-3: x\n"
+                "Skipping coccinelle SmPL patch: /s/c.cocci\n"
+                f"{m}/s/b.cocci\nmm/a.c:4:5-6: y\n")
+        got = kt_findings.by_check(text, ["/s/a.cocci", "/s/b.cocci",
+                                          "/s/c.cocci"], Path("log"))
+        self.assertEqual(got, {"/s/a.cocci": "mm/a.c:1:2-3: x\n"
+                               "Skipping coccinelle SmPL patch: /s/c.cocci\n",
+                               "/s/b.cocci": "mm/a.c:4:5-6: y\n",
+                               "/s/c.cocci": ""})
+        from kt_common import Fail
+        with self.assertRaises(Fail):
+            kt_findings.by_check(text, ["/s/a.cocci", "/s/d.cocci"],
+                                 Path("log"))
+
+    def test_the_spatch_coccicheck_runs(self):
+        """kt_spatch.py runs spatch for a script to run, after a line
+        naming it; for another, nothing (and success); --version and
+        --help, which coccicheck asks first, go to spatch."""
+        import os
+        import subprocess
+        with tempfile.TemporaryDirectory() as d:
+            fake = Path(d) / "spatch"
+            fake.write_text('#!/bin/sh\necho "spatch $*"\n')
+            fake.chmod(0o755)
+            for s in ("a.cocci", "b.cocci"):
+                (Path(d) / s).write_text("")
+            each = Path(kt_findings.__file__).with_name("kt_spatch.py")
+            env = dict(os.environ, PATH=f"{d}:{os.environ['PATH']}",
+                       KT_SPATCH_SCRIPTS=f"{d}/a.cocci")
+
+            def spatch(*args):
+                r = subprocess.run([str(each), *args], env=env, cwd=d,
+                                   capture_output=True, text=True)
+                return r.returncode, r.stdout
+            a = os.path.realpath(f"{d}/a.cocci")
+            self.assertEqual(
+                spatch("-D", "report", "--cocci-file", "a.cocci", "x.c"),
+                (0, f"{kt_findings.MARK}{a}\n"
+                 "spatch -D report --cocci-file a.cocci x.c\n"))
+            self.assertEqual(spatch("--cocci-file", "b.cocci", "x.c"), (0, ""))
+            self.assertEqual(spatch("--version"), (0, "spatch --version\n"))
+
+
 class CheckerEnv(unittest.TestCase):
     def test_spatch_gets_debians_python3(self):
         env = kt_findings.checker_env(
@@ -200,6 +303,45 @@ class Maintainers(unittest.TestCase):
         self.assertEqual(kt_gates.posting_tree([x86, mm]), kt_gates.MM_TREE)
         self.assertEqual(kt_gates.posting_tree([mm]), kt_gates.MM_TREE)
         self.assertEqual(kt_gates.posting_tree([]), kt_gates.MM_TREE)
+
+    def test_history_holds_when_an_earlier_patch_changes(self):
+        """get_maintainer.pl's answer for a patch is kept while what it
+        reads of the files' history holds: a change to an earlier patch
+        (every later commit id changes) keeps it, a new trailer on a
+        commit that touches the file does not."""
+        import os
+        import subprocess
+        from unittest import mock
+        import kt_gates
+        from kt_common import HARNESS_GIT
+
+        with tempfile.TemporaryDirectory() as d:
+            env = dict(os.environ, **HARNESS_GIT, GIT_AUTHOR_NAME="a",
+                       GIT_AUTHOR_EMAIL="a@b")
+
+            def g(*a):
+                subprocess.run(["git", *a], cwd=d, env=env, check=True,
+                               capture_output=True)
+
+            def commit(f, text, msg):
+                Path(d, f).write_text(text)
+                g("add", f)
+                g("commit", "-q", "-m", msg)
+            g("init", "-q")
+            commit("a.c", "1\n", "base")
+            g("tag", "base")
+            commit("b.c", "1\n", "earlier patch")
+            commit("a.c", "2\n", "the patch\n\nSigned-off-by: a <a@b>")
+            with mock.patch.object(kt_gates, "work", lambda: Path(d)):
+                before = kt_gates.history(["a.c"])
+                g("tag", "tip")
+                g("checkout", "-q", "base")
+                commit("b.c", "2\n", "earlier patch, changed")
+                g("cherry-pick", "tip")
+                self.assertEqual(kt_gates.history(["a.c"]), before)
+                g("commit", "-q", "--amend", "-m",
+                  "the patch\n\nSigned-off-by: a <a@b>\nAcked-by: c <c@d>")
+                self.assertNotEqual(kt_gates.history(["a.c"]), before)
 
     def test_a_maintainers_only_patch_asks_about_the_files_it_adds(self):
         import kt_gates
