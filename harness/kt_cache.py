@@ -56,8 +56,12 @@ class Cache:
         return self.data.get(key)
 
     def put(self, key: str, value) -> None:
+        self.update({key: value})
+
+    def update(self, values: dict) -> None:
+        """put() each key and value, the file written once."""
         with self._lock:
-            self.data[key] = value
+            self.data.update(values)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(f".tmp{threading.get_ident()}")
             tmp.write_text(json.dumps(self.data, indent=1))

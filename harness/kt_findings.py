@@ -5,6 +5,7 @@ each new finding names the patch that brought it."""
 import contextlib
 import os
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Callable
@@ -122,8 +123,9 @@ def collect(t: Target, head: str, slug: str, extra: list,
                     if rc:
                         raise MakeFailed(label, logf)
                     text = own_output(written_since(logf, start), o, logf)
-                    for c, part in by_check(text, todo, logf).items():
-                        cache.put(keys[c], parse(part, pattern, fmt))
+                    parts = by_check(text, todo, logf)
+                    cache.update({keys[c]: parse(part, pattern, fmt)
+                                  for c, part in parts.items()})
                 for k in keys.values():
                     for f, where in cache.get(k).items():
                         found[label].setdefault(f, []).extend(
@@ -163,10 +165,14 @@ def prepare(args: list, env: dict, label: str, logf: Path) -> None:
         raise MakeFailed(label, logf)
 
 
-# The files spatch reads with --no-includes, besides the C file and the
-# script (strace): coccicheck's --include files and its settings.
-NO_INCLUDES_READS = (".cocciconfig", "include/linux/kconfig.h",
-                     "include/linux/compiler-version.h")
+# The headers spatch reads with --no-includes (strace): those coccicheck
+# passes with --include, which Kbuild's LINUXINCLUDE names.
+FORCED_INCLUDES = ("include/linux/kconfig.h",
+                   "include/linux/compiler-version.h")
+# The options that say which headers spatch reads: the last one given
+# holds.
+INCLUDE_MODES = ("--no-includes", "--local-includes", "--all-includes",
+                 "--recursive-includes")
 
 
 def scripts_of(extra: list) -> list:
@@ -183,31 +189,39 @@ def scripts_of(extra: list) -> list:
 
 def no_includes(script: str) -> bool:
     """Does coccicheck run script with --no-includes?  It passes what
-    follows "Options:" (grep | cut -d: -f2), and SPFLAGS, which could
-    undo it."""
-    opts = [l.split(":")[1].split() for l in
-            Path(script).read_text().splitlines() if "Options:" in l]
-    return any("--no-includes" in o for o in opts) and \
-        not os.environ.get("SPFLAGS")
+    follows "Options:" (grep | cut -d: -f2), then SPFLAGS; of the options
+    that choose the headers spatch reads, the last holds."""
+    opts = [o for l in Path(script).read_text().splitlines()
+            if "Options:" in l for o in l.split(":")[1].split()]
+    modes = [o for o in opts + os.environ.get("SPFLAGS", "").split()
+             if o in INCLUDE_MODES]
+    return modes[-1:] == ["--no-includes"]
+
+
+def settings() -> list:
+    """What spatch reads besides the tree and the command line: SPFLAGS,
+    which coccicheck appends, and the user's ~/.cocciconfig."""
+    rc = Path.home() / ".cocciconfig"
+    return [os.environ.get("SPFLAGS", ""),
+            rc.read_text() if rc.is_file() else ""]
 
 
 def checks(extra: list, rev: str, src: str) -> list:
     """[(check, what its findings on src at rev depend on)]: for
     coccicheck one check per script (its path), for another checker one
-    (None).  A script that coccicheck runs with --no-includes reads only
-    src (and NO_INCLUDES_READS): its findings hold while those do, and a
-    header change does not run it again; any other reads the headers src
-    includes, as a compile does (code_inputs())."""
+    (None).  A script that coccicheck runs with --no-includes reads src
+    and no header but FORCED_INCLUDES: its findings hold while the tree
+    less the other headers does, and a header change does not run it
+    again; any other reads the headers src includes, as a compile does
+    (code_inputs())."""
     scripts = scripts_of(extra)
     if not scripts:
         return [(None, code_inputs(rev, [src]))]
-    own = "\n".join([git("rev-parse", "base^{tree}", cwd=work()),
-                     git("ls-tree", "-r", rev, "--", src, *NO_INCLUDES_READS,
-                         cwd=work())])
+    own = code_inputs(rev, [src], headers=FORCED_INCLUDES)
     compiled = code_inputs(rev, [src])
     # (the scripts' own text: a change to one runs that one again)
-    return [(s, [Path(s).read_text(), own if no_includes(s) else compiled])
-            for s in scripts]
+    return [(s, [Path(s).read_text(), settings(),
+                 own if no_includes(s) else compiled]) for s in scripts]
 
 
 def checking(env: dict, todo: list) -> dict:
@@ -216,7 +230,9 @@ def checking(env: dict, todo: list) -> dict:
     scripts todo, each one's reports after a line naming it."""
     if todo == [None]:
         return env
+    # (the spatch tool_versions() names, whatever PATH make has)
     return dict(env, SPATCH=str(Path(__file__).with_name("kt_spatch.py")),
+                KT_SPATCH=shutil.which("spatch") or "spatch",
                 KT_SPATCH_SCRIPTS=" ".join(todo))
 
 
@@ -225,6 +241,11 @@ def by_check(text: str, todo: list, logf: Path) -> dict:
     if todo == [None]:
         return {None: text}
     parts = re.split(rf"^{re.escape(MARK)}(\S+)\n", text, flags=re.M)
+    if len(set(parts[1::2])) < len(parts[1::2]):
+        raise Fail(f"{rel(logf)}: a script's reports twice (a MODE that "
+                   "runs spatch more than once): cannot tell them apart")
+    # (what make prints after the last script's reports goes with them:
+    # no finding's pattern matches it)
     got = dict(zip(parts[1::2], parts[2::2]))
     # (a script that needs a newer spatch (Requires:), coccicheck skips)
     got.update((s, "") for s in todo if os.path.realpath(s) in map(

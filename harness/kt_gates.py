@@ -515,11 +515,13 @@ def posting_tree(texts: list) -> list:
 
 def history(files: list) -> list:
     """What get_maintainer.pl's git fallback reads of the history of files
-    at HEAD: the base's commits, and of the series' what it counts
-    (authors, trailers, lines changed), not their ids, which a change to
-    an earlier patch changes."""
-    return [git("log", "--format=%H", "base", "--", *files, cwd=work()),
-            git("log", "--no-merges", "--numstat", "--format=%aN <%aE>%n%B",
+    at HEAD (git log --since=1-year-ago --no-merges): the base's commits,
+    and of the series' what it counts (authors, trailers, lines changed),
+    not their ids, which a change to an earlier patch changes."""
+    since = ["--since=1-year-ago", "--no-merges"]
+    return [git("log", *since, "--format=%H", "base", "--", *files,
+                cwd=work()),
+            git("log", *since, "--numstat", "--format=%an <%ae>%n%B",
                 "base..HEAD", "--", *files, cwd=work())]
 
 

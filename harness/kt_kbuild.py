@@ -309,14 +309,16 @@ def included_c(rev: str) -> set:
                          for m in re.findall(INCLUDE_C, l)}
 
 
-def code_inputs(rev: str, own: list) -> str:
+def code_inputs(rev: str, own: list, headers: tuple = None) -> str:
     """A key for results about how objects built from the C files own (or
     a header alone, own empty) compile in the tree at rev: the base's tree,
     and the blobs at rev of every file the series changes, but for those
     in NOT_COMPILED and the other C files in mm/ (none is compiled in
     Kbuild's prepare step, as kernel/bounds.c and asm-offsets.c are),
     unless something #includes a file of that name.  Touching the KUnit
-    suite keeps the results about mm/memory.o."""
+    suite keeps the results about mm/memory.o.  With headers, for results
+    that read no header but those (spatch --no-includes), the other
+    headers are left out too."""
     out = git("-c", "core.quotePath=false", "diff", "--no-renames",
               "--name-only", "-z", "base", rev, cwd=work())
     changed = [f for f in out.split("\0") if f]
@@ -325,6 +327,8 @@ def code_inputs(rev: str, own: list) -> str:
 
     def reaches(f: str) -> bool:
         if f.startswith(NOT_COMPILED) or f == "MAINTAINERS":
+            return False
+        if headers is not None and f.endswith(".h") and f not in headers:
             return False
         return not (f.startswith("mm/") and f.endswith(".c")
                     and f not in own and Path(f).name not in inc)

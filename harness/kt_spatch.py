@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The spatch that the coccicheck gate hands scripts/coccicheck (SPATCH=,
-kt_findings.checking()): spatch itself for the scripts named in
+kt_findings.checking()): spatch ($KT_SPATCH) for the scripts named in
 $KT_SPATCH_SCRIPTS, after a line naming the script, so that each one's
 reports can be told apart; nothing, and success, for any other script,
 whose findings the gate has kept.  coccicheck still decides how each
@@ -31,7 +31,7 @@ def main() -> None:
         if s not in todo:
             sys.exit(0)
         print(f"{MARK}{s}", flush=True)
-    spatch = shutil.which("spatch")
+    spatch = shutil.which(os.environ.get("KT_SPATCH", "spatch"))
     os.execv(spatch, [spatch, *args])
 
 

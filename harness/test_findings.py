@@ -193,47 +193,112 @@ class CocciEach(unittest.TestCase):
         return str(own), str(inc)
 
     def test_options_line(self):
+        from unittest import mock
         with tempfile.TemporaryDirectory() as d:
             own, inc = self.scripts(Path(d))
             self.assertTrue(kt_findings.no_includes(own))
             self.assertFalse(kt_findings.no_includes(inc))
-            from unittest import mock
             with mock.patch.dict("os.environ", {"SPFLAGS": "--all-includes"}):
                 self.assertFalse(kt_findings.no_includes(own))
+            # (the last of the options that choose the headers holds)
+            Path(own).write_text("// Options: --no-includes --all-includes\n")
+            self.assertFalse(kt_findings.no_includes(own))
+            Path(own).write_text("// Options: --all-includes --no-includes\n")
+            self.assertTrue(kt_findings.no_includes(own))
 
-    def test_what_each_depends_on(self):
+    def test_each_script_is_kept_on_its_own(self):
+        """collect() with coccicheck: each script's findings are kept
+        under its own key; a header change runs again only the scripts
+        that read headers, a change to the C file every one; the make
+        runs only the scripts whose findings are not kept (the fake make
+        prints what coccicheck with kt_spatch.py would: a line naming
+        each script it runs, by its real path, then its reports)."""
+        import contextlib
+        import os
+        import types
         from unittest import mock
-        tree = {"blob": "c1", "headers": "h1"}
+        state = {"c": "c1", "h": "h1"}
+        ran = []
 
         def fake_git(*a, **kw):
-            return f"ls-tree {tree['blob']}" if a[0] == "ls-tree" else "T"
+            if a[0] == "checkout":
+                checked_out.append(a[-1])
+            return ""
+
+        def fake_inputs(rev, srcs, headers=None):
+            return [rev, state["c"], None if headers else state["h"]]
+
+        def fake_run(args, env=None, logf=None, check=True):
+            if args[-1] == "prepare":
+                return 0, ""
+            todo = {os.path.realpath(x)
+                    for x in env["KT_SPATCH_SCRIPTS"].split()}
+            out = f"  CC      {args[-1]}\n"
+            for c in sorted(todo & set(map(os.path.realpath, scripts))):
+                ran.append((checked_out[-1], Path(c).name))
+                out += (f"{kt_findings.MARK}{c}\n"
+                        f"mm/x.c:1:2-3: by {Path(c).stem}\n")
+            with open(logf, "a") as f:
+                f.write(out)
+            return 0, ""
+
+        checked_out = []
+        real_cache = kt_findings.Cache
         with tempfile.TemporaryDirectory() as d:
-            own, inc = self.scripts(Path(d))
+            real = Path(d) / "tree"
+            (real / "mm").mkdir(parents=True)
+            (real / "mm" / "x.c").write_text("")
+            (real / "scripts" / "coccinelle" / "misc").mkdir(parents=True)
+            own, inc = (real / "scripts/coccinelle/misc/own.cocci",
+                        real / "scripts/coccinelle/inc.cocci")
+            own.write_text("// Options: --no-includes --include-headers\n")
+            inc.write_text("// Options: --include-headers\n")
+            link = Path(d) / "link"     # (the tree by another path)
+            link.symlink_to(real)
+            scripts = [str(link / "scripts/coccinelle/misc/own.cocci"),
+                       str(link / "scripts/coccinelle/inc.cocci")]
             extra = ["C=1", "CHECK=$(srctree)/scripts/coccicheck",
                      "MODE=report"]
 
-            def deps():
+            def collect():
+                ran.clear()
                 with mock.patch.object(kt_findings, "git", fake_git), \
+                        mock.patch.object(kt_findings, "run", fake_run), \
+                        mock.patch.object(kt_findings, "at_base",
+                                          contextlib.nullcontext), \
+                        mock.patch.object(kt_findings, "outs",
+                                          lambda: Path(d)), \
+                        mock.patch.object(kt_findings, "RESULTS", Path(d)), \
+                        mock.patch.object(kt_findings, "work", lambda: link), \
+                        mock.patch.object(kt_findings, "make_args",
+                                          lambda t, o: ["make"]), \
+                        mock.patch.object(kt_findings, "target_key",
+                                          lambda t: "t"), \
                         mock.patch.object(kt_findings, "code_inputs",
-                                          lambda r, s: tree["headers"]), \
-                        mock.patch.object(kt_findings, "scripts_of",
-                                          lambda e: [own, inc]):
-                    return dict(kt_findings.checks(extra, "head", "mm/a.c"))
-            before = deps()
-            tree["headers"] = "h2"      # a header the C file includes
-            after = deps()
-            self.assertEqual(before[own], after[own])
-            self.assertNotEqual(before[inc], after[inc])
-            tree["blob"] = "c2"         # the C file itself
-            self.assertNotEqual(after[own], deps()[own])
-        with mock.patch.object(kt_findings, "code_inputs",
-                               lambda r, s: "h"):
-            self.assertEqual(kt_findings.checks(["W=1", "C=1"], "head",
-                                                "mm/a.c"), [(None, "h")])
+                                          fake_inputs), \
+                        mock.patch.object(kt_findings, "Cache",
+                                          lambda n: real_cache(
+                                              n, where=Path(d) / "c")):
+                    found = kt_findings.collect(
+                        types.SimpleNamespace(build="b"), "head", "cocci",
+                        extra, kt_findings.COCCI, cocci_key, ["mm/x.o"])
+                series = found["series"]
+                return (sorted(n for r, n in ran if r == "head"),
+                        sorted((k, len(v)) for k, v in series.items()))
+            both = [("mm/x.c: by inc", 1), ("mm/x.c: by own", 1)]
+            self.assertEqual(collect(), (["inc.cocci", "own.cocci"], both))
+            self.assertEqual(collect(), ([], both))
+            state["h"] = "h2"           # a header the C file includes
+            self.assertEqual(collect(), (["inc.cocci"], both))
+            state["c"] = "c2"           # the C file itself
+            self.assertEqual(collect(), (["inc.cocci", "own.cocci"], both))
+            inc.write_text("// Options: --include-headers\n// changed\n")
+            self.assertEqual(collect(), (["inc.cocci"], both))
 
     def test_only_the_scripts_to_run(self):
         env = kt_findings.checking({"A": "1"}, ["/s/a.cocci", "/s/b.cocci"])
         self.assertEqual(env["KT_SPATCH_SCRIPTS"], "/s/a.cocci /s/b.cocci")
+        self.assertTrue(env["KT_SPATCH"].endswith("spatch"))
         self.assertTrue(env["SPATCH"].endswith("/kt_spatch.py"))
         self.assertEqual(env["A"], "1")
         self.assertEqual(kt_findings.checking({"A": "1"}, [None]), {"A": "1"})
@@ -254,6 +319,9 @@ class CocciEach(unittest.TestCase):
         with self.assertRaises(Fail):
             kt_findings.by_check(text, ["/s/a.cocci", "/s/d.cocci"],
                                  Path("log"))
+        with self.assertRaises(Fail):       # (a MODE that runs it twice)
+            kt_findings.by_check(text + f"{m}/s/a.cocci\n", ["/s/a.cocci"],
+                                 Path("log"))
 
     def test_the_spatch_coccicheck_runs(self):
         """kt_spatch.py runs spatch for a script to run, after a line
@@ -268,7 +336,7 @@ class CocciEach(unittest.TestCase):
             for s in ("a.cocci", "b.cocci"):
                 (Path(d) / s).write_text("")
             each = Path(kt_findings.__file__).with_name("kt_spatch.py")
-            env = dict(os.environ, PATH=f"{d}:{os.environ['PATH']}",
+            env = dict(os.environ, KT_SPATCH=str(fake),
                        KT_SPATCH_SCRIPTS=f"{d}/a.cocci")
 
             def spatch(*args):

@@ -28,7 +28,8 @@ class CodeInputs(unittest.TestCase):
                   "kernel/bounds.c", "tools/objtool/check.c",
                   "lib/used.c", "lib/user.c",
                   "Documentation/mm/vmalloc.rst", "MAINTAINERS",
-                  "tools/testing/t.sh", "scripts/coccinelle/a.cocci"):
+                  "tools/testing/t.sh", "scripts/coccinelle/a.cocci",
+                  "include/linux/kconfig.h", "scripts/coccicheck"):
             (r / f).parent.mkdir(parents=True, exist_ok=True)
             (r / f).write_text(f"{f}\n")
         self.git("init", "-q", "-b", "main")
@@ -90,6 +91,27 @@ class CodeInputs(unittest.TestCase):
         with_include = self.inputs()
         self.assertNotEqual(self.change("mm/other.c", "changed\n"),
                             with_include)
+
+
+class HeadersRead(unittest.TestCase):
+    """code_inputs(headers=...): for what reads no header but those
+    (spatch --no-includes), a change to another header keeps the key;
+    to one of those, to the C file or to how it is run does not."""
+    setUp, git, change = CodeInputs.setUp, CodeInputs.git, CodeInputs.change
+
+    def inputs(self):
+        return kt_kbuild.code_inputs("HEAD", ["mm/memory.c"],
+                                     headers=("include/linux/kconfig.h",))
+
+    def test_another_header_keeps_it(self):
+        self.assertEqual(self.change("mm/pgalloc-track.h"), self.before)
+
+    def test_the_c_file_those_headers_and_the_scripts_change_it(self):
+        for f in ("mm/memory.c", "include/linux/kconfig.h",
+                  "scripts/coccicheck"):
+            with self.subTest(f):
+                self.assertNotEqual(self.change(f, f"{f} changed\n"),
+                                    self.before)
 
 
 class PatchBuilds(CodeInputs):
