@@ -160,6 +160,11 @@ def bench_options(t: Target, seed: int) -> list:
             raise Fail(f"bench: QEMU machine {name} is not known to take "
                        "the guest's random seed from -seed (known: "
                        f"{', '.join(sorted(SEEDED))})")
+    # (a target's own -icount, from its tcg options, gives way to the
+    # method's)
+    if "-icount" in opts:
+        i = opts.index("-icount")
+        opts = opts[:i] + opts[i + 2:]
     return [*opts, "-smp", "1", *ICOUNT, "-seed", str(seed)]
 
 

@@ -290,8 +290,10 @@ def qemu_options(t: Target, how: str = "") -> list:
     # One vCPU unless the target asks for more: TCG runs them on host
     # threads that the other builds and guests need too.
     smp = [] if "-smp" in t.qemu else ["-smp", "1"]
-    return [*t.qemu[1:], "-accel", how or accel(t), *smp, "-display",
-            "none", "-serial", "stdio", "-monitor", "none", "-no-reboot"]
+    how = how or accel(t)
+    return [*t.qemu[1:], "-accel", how, *(t.tcg if how == "tcg" else ()),
+            *smp, "-display", "none", "-serial", "stdio", "-monitor", "none",
+            "-no-reboot"]
 
 
 def qemu_command(t: Target, image: str, initrd: str, how: str = "") -> list:

@@ -176,7 +176,8 @@ def reproducer(out: Path, t: Target, image: Path, initrd: Path) -> Path:
     """out/reproduce.sh: the failed guest booted again, also with a shell
     or gdb; the kernel and initramfs it boots stay beside it."""
     cmd = qemu_command(t, image.name, initrd.name)[:-2]   # (no -append)
-    shell = [a for a in cmd if a not in ("-monitor", "none")]
+    i = cmd.index("-monitor")
+    shell = cmd[:i] + cmd[i + 2:]
     shell[shell.index("stdio")] = "mon:stdio"
     f = out / "reproduce.sh"
     f.write_text(REPRODUCE.format(

@@ -44,6 +44,9 @@ class Target:
     # a tree that lacks one skips it, saying so.  (Other symbols of the
     # fragment that a tree lacks are left out of its config.)
     requires: tuple = ()
+    # QEMU options only where TCG runs the guest (-icount, which KVM
+    # refuses).
+    tcg: tuple = ()
 
 
 # Keys a file may set; name and build come from the file name and
@@ -117,7 +120,7 @@ def load(name: str) -> Target:
             raise Fail(f"{rel(_path(name))}: {k} = {v!r} is not "
                        f"{KINDS.get(k, (None, 'a string'))[1]}")
     s["qemu"] = tuple(s["qemu"])
-    for k in ("expect", "exercise", "skip", "requires"):
+    for k in ("expect", "exercise", "skip", "requires", "tcg"):
         s[k] = tuple(s.get(k, ()))
     return Target(name=name, **s)
 
@@ -128,6 +131,7 @@ def _strings(v) -> bool:
 
 
 KINDS = {"qemu": (_strings, "a list of strings"),
+         "tcg": (_strings, "a list of strings"),
          "expect": (_strings, "a list of regexes"),
          "exercise": (_strings, "a list of suite.case globs"),
          "skip": (_strings, "a list of suite.case globs"),

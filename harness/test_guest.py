@@ -52,6 +52,14 @@ class Accel(unittest.TestCase):
         opts = kt_guest.qemu_options(kt_targets.load("x86_64"), "tcg")
         self.assertEqual(opts[opts.index("-accel") + 1], "tcg")
 
+    def test_tcg_options_only_under_tcg(self):
+        """x86_64-la57 boots under -icount with TCG; KVM refuses it."""
+        t = kt_targets.load("x86_64-la57")
+        self.assertIn("-icount", kt_guest.qemu_options(t, "tcg"))
+        self.assertNotIn("-icount", kt_guest.qemu_options(t, "kvm"))
+        self.assertNotIn("-icount", kt_guest.qemu_options(
+            kt_targets.load("x86_64-debug"), "tcg"))
+
 
 class Reproduce(unittest.TestCase):
     def test_the_script_boots_the_same_guest(self):
@@ -72,6 +80,10 @@ class Reproduce(unittest.TestCase):
         self.assertIn("-s -S", text)
         self.assertIn("rdinit=/bin/busybox -- sh", text)
         self.assertIn("mon:stdio", text)
+        # (the shell's QEMU has no monitor option, and still no display)
+        shell = text.split("--shell)")[1].split(";;")[0]
+        self.assertIn("-display none", shell)
+        self.assertNotIn("-monitor", shell)
         self.assertIn(kt_guest.kernel_cmdline(t), text)
 
 
