@@ -84,8 +84,9 @@ def collect(t: Target, head: str, slug: str, extra: list,
     is compiled: the object, not every file the prepare step visits), and
     its findings kept while what it compiles from (code_inputs()), the
     build's .config and the command hold: touching one C file checks
-    one.  coccicheck's are kept per script, a script that reads no
-    header while the C file holds (checks())."""
+    one.  coccicheck's are kept per script: one that reads no header of
+    the series (--no-includes) while the rest of what it compiles from
+    holds (checks())."""
     name = t.build
     found: dict = {"base": {}, "series": {}}
     cache = Cache(f"{name}-{slug}")
