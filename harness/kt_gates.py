@@ -21,7 +21,7 @@ from kt_findings import COCCI, WARNING
 from kt_results import SILENT_SCRIPT
 from kt_guest import added_kunit_suites, initramfs_root, vmalloc_cases
 from kt_job import Replay, boot_files
-from kt_kbuild import (CODE_OBJS, NOT_COMPILED, bloat, build, code_inputs,
+from kt_kbuild import (CODE_OBJS, bloat, build, code_inputs, compiled,
                        kconfig, keep_objs, kept_objs, make_args, objs_at)
 from kt_targets import Target
 from kt_targets import key as target_key
@@ -118,7 +118,7 @@ def gate_patch(t: Target, i: int, c: str, n: int, odir: Path,
                                         cwd=work())
     before = objs_at(t, f"{c}^", odir, logf)
     files = git("diff", "--name-only", f"{c}^", c, cwd=work()).split()
-    if files and all(f.startswith(NOT_COMPILED) for f in files):
+    if files and not any(map(compiled, files)):
         # (the tree builds as the one before it does: its objects are those)
         shutil.copytree(before, kept_objs(t, git("rev-parse", c, cwd=work())),
                         dirs_exist_ok=True)

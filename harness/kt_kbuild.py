@@ -178,13 +178,14 @@ def build(t: Target, odir: Path, logf: Path) -> dict:
     require(f"{t.cross_compile}gcc", "ccache", "flex", "bison", "bc",
             "perl", "depmod", files=HEADERS)
     kconfig(t, odir, logf)
-    # What odir was last built from (the tree with any local change, the
-    # config, the make command and the compiler): when it is the same (the
-    # next target on the same build, the LAVA bundle of the build just
-    # done), make would find nothing to do, in 10 to 50 seconds.  Any
-    # other make in odir drops the record (make_args()).
+    # What odir was last built from (what a build reads of the tree, any
+    # local change, the config, the make command and the compiler): when
+    # it is the same (the next target on the same build, the LAVA bundle
+    # of the build just done, a fixture that changes only a selftest),
+    # make would find nothing to do, in 10 to 50 seconds.  Any other make
+    # in odir drops the record (make_args()).
     built = odir / BUILT
-    key = cache_key(git("rev-parse", "HEAD^{tree}", cwd=work()),
+    key = cache_key(build_inputs("HEAD"),
                     git("diff", "HEAD", "--binary", cwd=work()),
                     (odir / ".config").read_text(), make_command(t, odir),
                     t.image, tool_versions(f"{t.cross_compile}gcc"))
@@ -280,11 +281,33 @@ def copy_objs(odir: Path, dest: Path) -> None:
     (dest / "complete").write_text(dest.name)
 
 
-# Changed files that no object or header compile reads: the docs, the
-# selftests, the licences, MAINTAINERS, Coccinelle's scripts.  (tools/
-# is read: objtool rewrites x86's objects.)
+# Where no object or header compile reads a file: the docs, the
+# selftests, the licences, Coccinelle's scripts.  (tools/ is read:
+# objtool rewrites x86's objects.)
 NOT_COMPILED = ("Documentation/", "tools/testing/", "LICENSES/",
                 "scripts/coccinelle/")
+
+
+def compiled(f: str) -> bool:
+    """Does a kernel build read file f?  Not MAINTAINERS nor a file in
+    NOT_COMPILED, but a Kconfig file wherever it is (the top Kconfig
+    sources Documentation/Kconfig)."""
+    return Path(f).name.startswith("Kconfig") or not (
+        f.startswith(NOT_COMPILED) or f == "MAINTAINERS")
+
+
+def build_inputs(rev: str) -> str:
+    """A key for what a kernel build reads of the tree at rev: the base's
+    tree, and the blobs at rev of the files changed since that a build
+    reads (compiled()).  A fixture that changes only test_vmalloc.sh
+    builds the kernel the series does."""
+    out = git("-c", "core.quotePath=false", "diff", "--no-renames",
+              "--name-only", "-z", "base", rev, cwd=work())
+    keep = [f for f in out.split("\0") if f and compiled(f)]
+    blobs = git("ls-tree", "-r", "-z", rev, "--", *keep, cwd=work()) \
+        if keep else ""
+    return "\n".join([git("rev-parse", "base^{tree}", cwd=work()), *keep,
+                      blobs])
 INCLUDE_C = r'#\s*include\s*["<]([^">]*\.c)[">]'
 
 
@@ -326,7 +349,7 @@ def code_inputs(rev: str, own: list, headers: tuple = None) -> str:
         else set()
 
     def reaches(f: str) -> bool:
-        if f.startswith(NOT_COMPILED) or f == "MAINTAINERS":
+        if not compiled(f):
             return False
         if headers is not None and f.endswith(".h") and f not in headers:
             return False

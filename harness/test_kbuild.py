@@ -28,6 +28,7 @@ class CodeInputs(unittest.TestCase):
                   "kernel/bounds.c", "tools/objtool/check.c",
                   "lib/used.c", "lib/user.c",
                   "Documentation/mm/vmalloc.rst", "MAINTAINERS",
+                  "Documentation/Kconfig",
                   "tools/testing/t.sh", "scripts/coccinelle/a.cocci",
                   "include/linux/kconfig.h", "scripts/coccicheck"):
             (r / f).parent.mkdir(parents=True, exist_ok=True)
@@ -66,10 +67,11 @@ class CodeInputs(unittest.TestCase):
     def test_changes_that_can_reach_them_change_it(self):
         for f in ("mm/memory.c", "mm/vmalloc.c", "mm/pgalloc-track.h",
                   "mm/Kconfig", "scripts/mod/x.c", "kernel/bounds.c",
-                  "tools/objtool/check.c"):
+                  "tools/objtool/check.c", "Documentation/Kconfig"):
             with self.subTest(f):
+                before = self.inputs()      # (each change on its own)
                 self.assertNotEqual(self.change(f, f"{f} changed\n"),
-                                    self.before)
+                                    before)
 
     def test_a_rename_is_not_a_copy(self):
         self.git("mv", "mm/pgalloc-track.h", "mm/track.h")
@@ -93,6 +95,32 @@ class CodeInputs(unittest.TestCase):
                             with_include)
 
 
+class BuildInputs(unittest.TestCase):
+    """build_inputs(), build()'s key of the tree: a change to what no
+    build reads keeps it (a fixture that changes only test_vmalloc.sh
+    boots the series' kernel); a change to any other file, any C file in
+    mm/ too, does not."""
+    setUp, git, change = CodeInputs.setUp, CodeInputs.git, CodeInputs.change
+
+    def inputs(self):
+        return kt_kbuild.build_inputs("HEAD")
+
+    def test_what_no_build_reads_keeps_it(self):
+        for f in ("Documentation/mm/vmalloc.rst", "MAINTAINERS",
+                  "tools/testing/t.sh", "scripts/coccinelle/a.cocci"):
+            with self.subTest(f):
+                self.assertEqual(self.change(f, f"{f} changed\n"),
+                                 self.before)
+
+    def test_what_a_build_reads_changes_it(self):
+        for f in ("mm/other.c", "mm/memory.c", "mm/pgalloc-track.h",
+                  "Documentation/Kconfig", "tools/objtool/check.c"):
+            with self.subTest(f):
+                before = self.inputs()      # (each change on its own)
+                self.assertNotEqual(self.change(f, f"{f} changed\n"),
+                                    before)
+
+
 class HeadersRead(unittest.TestCase):
     """code_inputs(headers=...): for what reads no header but those
     (spatch --no-includes), a change to another header keeps the key;
@@ -110,8 +138,9 @@ class HeadersRead(unittest.TestCase):
         for f in ("mm/memory.c", "include/linux/kconfig.h",
                   "scripts/coccicheck"):
             with self.subTest(f):
+                before = self.inputs()      # (each change on its own)
                 self.assertNotEqual(self.change(f, f"{f} changed\n"),
-                                    self.before)
+                                    before)
 
 
 class PatchBuilds(CodeInputs):
@@ -148,6 +177,11 @@ class PatchBuilds(CodeInputs):
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=self.repo,
                              capture_output=True, text=True).stdout.strip()
         self.assertTrue((Path(self.tmp.name) / sha / "mm/memory.o").exists())
+
+    def test_a_maintainers_only_patch_is_a_skip(self):
+        self.change("MAINTAINERS")
+        rec, built = self.gate()
+        self.assertEqual((rec[0][1], built), ("skip", []))
 
     def test_a_patch_to_code_is_built(self):
         self.change("Documentation/mm/vmalloc.rst")
