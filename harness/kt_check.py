@@ -266,15 +266,6 @@ def fixtures_of(run: Run, builds: list, first: bool) -> list:
              (first and not fixture_builds(f) <= set(others)))]
 
 
-def gated_fixtures(run: Run, fixtures: list) -> None:
-    """Each known-bad fixture that a gate must catch, caught."""
-    s = time.time()
-    for f in fixtures:
-        if f.gated():
-            kt_fixtures.check_gated(f, run.patches, run.record)
-    run.stage_done("fixture gates", s)
-
-
 def unrunnable_fixtures(run: Run) -> None:
     """A fixture whose target is not in the run: a skip, with that."""
     for f in run.fixtures:
@@ -296,18 +287,25 @@ def fixture_target(f: kt_fixtures.Fixture) -> kt_targets.Target:
     return t
 
 
-def booted_fixtures(run: Run, fixtures: list) -> list:
-    """Build each fixture that boots, on this builder's build of its
-    target (incremental: one patch more than the series), and hand it to
-    the guests: [(fixture, future)]."""
+def fixtures_run(run: Run, fixtures: list) -> list:
+    """Each fixture in turn: the gates it names, each of which must catch
+    it, then its build on this builder's build of its target
+    (incremental: one patch more than the series), handed to the guests.
+    A fixture's gates and its boot read the same tree, built once (the
+    LAVA gate's bundle is the kernel the fixture boots).  Returns
+    [(fixture, future)] of those that boot."""
     s, out = time.time(), []
-    for f in (f for f in fixtures if f.boots()):
-        out.append((f, job(f"fixture-{f.name}", fixture_target(f),
-                           run.patches + [f.path], run.boots,
-                           timeout=f.timeout, expected=False,
-                           replay=True)))
-    if out:
-        run.stage_done(f"{len(out)} fixture builds", s)
+    for f in fixtures:
+        if f.gated():
+            kt_fixtures.check_gated(f, run.patches, run.record)
+        if f.boots():
+            out.append((f, job(f"fixture-{f.name}", fixture_target(f),
+                               run.patches + [f.path], run.boots,
+                               timeout=f.timeout, expected=False,
+                               replay=True)))
+    if fixtures:
+        run.stage_done(f"{len(fixtures)} fixtures ({len(out)} built to "
+                       "boot)", s)
     return out
 
 
@@ -336,8 +334,7 @@ def second_builder_work(run: Run, builds: list) -> tuple:
         run.others_built.set()
     patch_gates(run, run.builds[builds[-1]], head, gates_of(run, False))
     fixtures = fixtures_of(run, builds, first=False)
-    gated_fixtures(run, fixtures)
-    return jobs, booted_fixtures(run, fixtures)
+    return jobs, fixtures_run(run, fixtures)
 
 
 def first_builder(run: Run) -> tuple:
@@ -356,8 +353,7 @@ def first_builder(run: Run) -> tuple:
         unrunnable_fixtures(run)
         fixtures = fixtures_of(run, mine, first=True)
         own = [f for f in fixtures if fixture_builds(f) <= set(mine)]
-        gated_fixtures(run, own)
-        booted = booted_fixtures(run, own)
+        booted = fixtures_run(run, own)
         span = [f for f in fixtures if f not in own]
         if span and theirs:
             s = time.time()
@@ -365,8 +361,7 @@ def first_builder(run: Run) -> tuple:
                 f"({' '.join(f.name for f in span)} needs them)")
             run.others_built.wait()
             run.stage_done("waiting for the second builder's builds", s)
-        gated_fixtures(run, span)
-        booted += booted_fixtures(run, span)
+        booted += fixtures_run(run, span)
         # (in tree mode the range is one series: no postings)
         if ALONE_TARGET in run.boot and (SERIES / POSTINGS[0]).is_dir():
             jobs.append(fixes_alone(run))
