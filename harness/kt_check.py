@@ -28,7 +28,7 @@ from kt_gates import (gate_builds, gate_checkpatch, gate_cocci, gate_docs,
                       gate_tags, gate_warnings)
 from kt_guest import GUEST_LANES
 from kt_job import base_job, expected_tests, job
-from kt_kbuild import unsupported
+from kt_kbuild import compiled, unsupported
 from kt_report import Checks, summary_row, table
 from kt_results import failed, target_verdict
 from kt_tree import apply, mail_subject, patches_in, tested, worktree
@@ -287,15 +287,24 @@ def fixture_target(f: kt_fixtures.Fixture) -> kt_targets.Target:
     return t
 
 
+def changes_code(f: kt_fixtures.Fixture) -> bool:
+    """Does fixture f change a file that a build reads?  Those that do
+    not (a selftest's) go first: the builder's build of the series is
+    still in place, and build() finds nothing to make."""
+    files = re.findall(r"^diff --git a/\S+ b/(\S+)$", f.path.read_text(),
+                       re.M)
+    return any(map(compiled, files))
+
+
 def fixtures_run(run: Run, fixtures: list) -> list:
-    """Each fixture in turn: the gates it names, each of which must catch
-    it, then its build on this builder's build of its target
-    (incremental: one patch more than the series), handed to the guests.
-    A fixture's gates and its boot read the same tree, built once (the
-    LAVA gate's bundle is the kernel the fixture boots).  Returns
-    [(fixture, future)] of those that boot."""
+    """Each fixture in turn (those that change no code first): the gates
+    it names, each of which must catch it, then its build on this
+    builder's build of its target (incremental: one patch more than the
+    series), handed to the guests.  A fixture's gates and its boot read
+    the same tree, built once (the LAVA gate's bundle is the kernel the
+    fixture boots).  Returns [(fixture, future)] of those that boot."""
     s, out = time.time(), []
-    for f in fixtures:
+    for f in sorted(fixtures, key=changes_code):
         if f.gated():
             kt_fixtures.check_gated(f, run.patches, run.record)
         if f.boots():
@@ -304,7 +313,8 @@ def fixtures_run(run: Run, fixtures: list) -> list:
                                timeout=f.timeout, expected=False,
                                replay=True)))
     if fixtures:
-        run.stage_done(f"{len(fixtures)} fixtures ({len(out)} built to "
+        run.stage_done(f"{len(fixtures)} fixture"
+                       f"{'s' * (len(fixtures) != 1)} ({len(out)} built to "
                        "boot)", s)
     return out
 
