@@ -289,11 +289,12 @@ def fixture_target(f: kt_fixtures.Fixture) -> kt_targets.Target:
 
 def changes_code(f: kt_fixtures.Fixture) -> bool:
     """Does fixture f change a file that a build reads?  Those that do
-    not (a selftest's) go first: the builder's build of the series is
-    still in place, and build() finds nothing to make."""
-    files = re.findall(r"^diff --git a/\S+ b/(\S+)$", f.path.read_text(),
+    not (a selftest's) go first: where the builder's gates made nothing
+    in its build directory since the series (the first builder's, in
+    make check), build() finds the series' kernel there."""
+    files = re.findall(r"^diff --git a/(\S+) b/(\S+)$", f.path.read_text(),
                        re.M)
-    return any(map(compiled, files))
+    return any(map(compiled, sum(files, ())))
 
 
 def fixtures_run(run: Run, fixtures: list) -> list:

@@ -12,7 +12,7 @@ from typing import Callable
 
 from kt_cache import Cache, cache_key
 from kt_common import BUILD_ENV, RESULTS, Fail, git, outs, rel, run, work
-from kt_kbuild import code_inputs, make_args, touched_objs
+from kt_kbuild import code_inputs, make_args, make_command, touched_objs
 from kt_spatch import MARK
 from kt_targets import Target
 from kt_targets import key as target_key
@@ -108,12 +108,15 @@ def collect(t: Target, head: str, slug: str, extra: list,
             for o in have:
                 # (make -s would send the checker's stdout, coccicheck's
                 # reports, to /dev/null.)
-                args = [a for a in make_args(t, d) if a != "-s"] + \
+                # (make_args(), which drops build()'s record of what d
+                # holds, only where make runs: all kept, d still holds it)
+                args = [a for a in make_command(t, d) if a != "-s"] + \
                     extra + [o]
                 keys = {c: cache_key(args, target_key(t), config, k)
                         for c, k in checks(extra, rev, o[:-2] + ".c")}
                 todo = [c for c, k in keys.items() if cache.get(k) is None]
                 if todo:
+                    make_args(t, d)
                     if not prepared:
                         prepare(args, env, label, logf)
                         prepared = True

@@ -117,7 +117,9 @@ def gate_patch(t: Target, i: int, c: str, n: int, odir: Path,
     nfc = "No functional change" in git("log", "-1", "--format=%b", c,
                                         cwd=work())
     before = objs_at(t, f"{c}^", odir, logf)
-    files = git("diff", "--name-only", f"{c}^", c, cwd=work()).split()
+    files = [f for f in git("-c", "core.quotePath=false", "diff",
+                            "--no-renames", "--name-only", "-z", f"{c}^", c,
+                            cwd=work()).split("\0") if f]
     if files and not any(map(compiled, files)):
         # (the tree builds as the one before it does: its objects are those)
         shutil.copytree(before, kept_objs(t, git("rev-parse", c, cwd=work())),

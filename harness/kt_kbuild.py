@@ -286,29 +286,42 @@ def copy_objs(odir: Path, dest: Path) -> None:
 # objtool rewrites x86's objects.)
 NOT_COMPILED = ("Documentation/", "tools/testing/", "LICENSES/",
                 "scripts/coccinelle/")
+INCLUDE_C = r'#\s*include\s*["<]([^">]*\.c)[">]'
 
 
 def compiled(f: str) -> bool:
     """Does a kernel build read file f?  Not MAINTAINERS nor a file in
-    NOT_COMPILED, but a Kconfig file wherever it is (the top Kconfig
-    sources Documentation/Kconfig)."""
-    return Path(f).name.startswith("Kconfig") or not (
+    NOT_COMPILED, but a header or a Kconfig file wherever it is counts as
+    read (lib/test_printf.c includes tools/testing/'s
+    kselftest_module.h; the top Kconfig sources Documentation/Kconfig)."""
+    return f.endswith(".h") or Path(f).name.startswith("Kconfig") or not (
         f.startswith(NOT_COMPILED) or f == "MAINTAINERS")
 
 
-def build_inputs(rev: str) -> str:
-    """A key for what a kernel build reads of the tree at rev: the base's
-    tree, and the blobs at rev of the files changed since that a build
-    reads (compiled()).  A fixture that changes only test_vmalloc.sh
-    builds the kernel the series does."""
+def changed_since_base(rev: str) -> list:
+    """The files that differ between the base and rev, a rename as a
+    deletion and an addition."""
     out = git("-c", "core.quotePath=false", "diff", "--no-renames",
               "--name-only", "-z", "base", rev, cwd=work())
-    keep = [f for f in out.split("\0") if f and compiled(f)]
+    return [f for f in out.split("\0") if f]
+
+
+def inputs_of(rev: str, keep: list) -> str:
+    """A key of the tree at rev that holds while the files keep (changed
+    since the base) do: the base's tree, their names and their blobs."""
     blobs = git("ls-tree", "-r", "-z", rev, "--", *keep, cwd=work()) \
         if keep else ""
     return "\n".join([git("rev-parse", "base^{tree}", cwd=work()), *keep,
                       blobs])
-INCLUDE_C = r'#\s*include\s*["<]([^">]*\.c)[">]'
+
+
+def build_inputs(rev: str) -> str:
+    """A key for what a kernel build reads of the tree at rev: the base's
+    tree and the files changed since the base that count as read
+    (compiled()).  A fixture that changes only test_vmalloc.sh builds the
+    kernel the series does."""
+    return inputs_of(rev, [f for f in changed_since_base(rev)
+                           if compiled(f)])
 
 
 def included_c(rev: str) -> set:
@@ -334,17 +347,15 @@ def included_c(rev: str) -> set:
 
 def code_inputs(rev: str, own: list, headers: tuple = None) -> str:
     """A key for results about how objects built from the C files own (or
-    a header alone, own empty) compile in the tree at rev: the base's tree,
-    and the blobs at rev of every file the series changes, but for those
-    in NOT_COMPILED and the other C files in mm/ (none is compiled in
+    a header alone, own empty) compile in the tree at rev: inputs_of()
+    the files the series changes, but for those no build reads
+    (compiled()) and the other C files in mm/ (none is compiled in
     Kbuild's prepare step, as kernel/bounds.c and asm-offsets.c are),
     unless something #includes a file of that name.  Touching the KUnit
     suite keeps the results about mm/memory.o.  With headers, for results
     that read no header but those (spatch --no-includes), the other
     headers are left out too."""
-    out = git("-c", "core.quotePath=false", "diff", "--no-renames",
-              "--name-only", "-z", "base", rev, cwd=work())
-    changed = [f for f in out.split("\0") if f]
+    changed = changed_since_base(rev)
     inc = included_c(rev) if any(f.endswith(".c") for f in changed) \
         else set()
 
@@ -355,11 +366,7 @@ def code_inputs(rev: str, own: list, headers: tuple = None) -> str:
             return False
         return not (f.startswith("mm/") and f.endswith(".c")
                     and f not in own and Path(f).name not in inc)
-    keep = [f for f in changed if reaches(f)]
-    blobs = git("ls-tree", "-r", "-z", rev, "--", *keep, cwd=work()) \
-        if keep else ""
-    return "\n".join([git("rev-parse", "base^{tree}", cwd=work()), *keep,
-                      blobs])
+    return inputs_of(rev, [f for f in changed if reaches(f)])
 
 
 def touched_objs(head: str, odir: Path, since: str = "base") -> list:

@@ -409,6 +409,13 @@ class Selection(unittest.TestCase):
                  if not kt_check.fixture_builds(f) <= set(mine)]
         self.assertEqual(spans, ["breaks-one-target"])
 
+    def test_fixtures_that_change_no_code_come_first(self):
+        import kt_check
+        run = kt_check.Run(kt_targets.check_names(), None)
+        no_code = [f.name for f in run.fixtures
+                   if not kt_check.changes_code(f)]
+        self.assertEqual(no_code, ["script-counts-xfail"])
+
     def test_one_build_stays_with_the_first_builder(self):
         import kt_check
         run = kt_check.Run(["x86_64-debug"], None, fixtures=[])

@@ -108,7 +108,7 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
         from unittest import mock
         import contextlib
         import types
-        compiled, in_base, prepared = [], [], []
+        compiled, in_base, prepared, drops = [], [], [], []
 
         @contextlib.contextmanager
         def fake_at_base():
@@ -150,6 +150,9 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
                     mock.patch.object(kt_findings, "RESULTS", d), \
                     mock.patch.object(kt_findings, "work", lambda: d), \
                     mock.patch.object(kt_findings, "make_args",
+                                      lambda t, o: drops.append(o) or
+                                      ["make", f"O={o}"]), \
+                    mock.patch.object(kt_findings, "make_command",
                                       lambda t, o: ["make", f"O={o}"]), \
                     mock.patch.object(kt_findings, "target_key",
                                       lambda t: "t"), \
@@ -164,6 +167,14 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
                 found = kt_findings.collect(
                     t, "head", "w", ["W=1", "C=1"], kt_findings.WARNING,
                     warning_key, ["mm/memory.o", "mm/vmalloc.o"])
+                made, dropped = list(compiled), len(drops)
+                kt_findings.collect(
+                    t, "head", "w", ["W=1", "C=1"], kt_findings.WARNING,
+                    warning_key, ["mm/memory.o", "mm/vmalloc.o"])
+                # (all kept: nothing made, and build()'s record of what
+                # the build directory holds is not dropped)
+                self.assertEqual((compiled, len(drops)), (made, dropped))
+                self.assertTrue(dropped)
         # (the base's compile in the base's own build directory, in
         # at_base())
         self.assertEqual(compiled, [("head", "mm/memory.o", f"O={d}/series/b"),
@@ -271,6 +282,8 @@ class CocciEach(unittest.TestCase):
                         mock.patch.object(kt_findings, "RESULTS", Path(d)), \
                         mock.patch.object(kt_findings, "work", lambda: link), \
                         mock.patch.object(kt_findings, "make_args",
+                                          lambda t, o: ["make"]), \
+                        mock.patch.object(kt_findings, "make_command",
                                           lambda t, o: ["make"]), \
                         mock.patch.object(kt_findings, "target_key",
                                           lambda t: "t"), \

@@ -28,7 +28,7 @@ class CodeInputs(unittest.TestCase):
                   "kernel/bounds.c", "tools/objtool/check.c",
                   "lib/used.c", "lib/user.c",
                   "Documentation/mm/vmalloc.rst", "MAINTAINERS",
-                  "Documentation/Kconfig",
+                  "Documentation/Kconfig", "tools/testing/k.h",
                   "tools/testing/t.sh", "scripts/coccinelle/a.cocci",
                   "include/linux/kconfig.h", "scripts/coccicheck"):
             (r / f).parent.mkdir(parents=True, exist_ok=True)
@@ -73,6 +73,11 @@ class CodeInputs(unittest.TestCase):
                 self.assertNotEqual(self.change(f, f"{f} changed\n"),
                                     before)
 
+    def test_the_content_not_only_the_name(self):
+        self.change("mm/vmalloc.c", "a\n")
+        before = self.inputs()
+        self.assertNotEqual(self.change("mm/vmalloc.c", "b\n"), before)
+
     def test_a_rename_is_not_a_copy(self):
         self.git("mv", "mm/pgalloc-track.h", "mm/track.h")
         self.git("commit", "-q", "-m", "rename")
@@ -105,6 +110,9 @@ class BuildInputs(unittest.TestCase):
     def inputs(self):
         return kt_kbuild.build_inputs("HEAD")
 
+    test_the_content_not_only_the_name = \
+        CodeInputs.test_the_content_not_only_the_name
+
     def test_what_no_build_reads_keeps_it(self):
         for f in ("Documentation/mm/vmalloc.rst", "MAINTAINERS",
                   "tools/testing/t.sh", "scripts/coccinelle/a.cocci"):
@@ -114,7 +122,8 @@ class BuildInputs(unittest.TestCase):
 
     def test_what_a_build_reads_changes_it(self):
         for f in ("mm/other.c", "mm/memory.c", "mm/pgalloc-track.h",
-                  "Documentation/Kconfig", "tools/objtool/check.c"):
+                  "Documentation/Kconfig", "tools/objtool/check.c",
+                  "tools/testing/k.h"):
             with self.subTest(f):
                 before = self.inputs()      # (each change on its own)
                 self.assertNotEqual(self.change(f, f"{f} changed\n"),
@@ -183,6 +192,11 @@ class PatchBuilds(CodeInputs):
         rec, built = self.gate()
         self.assertEqual((rec[0][1], built), ("skip", []))
 
+    def test_a_kconfig_patch_in_the_docs_is_built(self):
+        self.change("Documentation/Kconfig")
+        rec, built = self.gate()
+        self.assertEqual((rec[0][1], built), ("pass", [1]))
+
     def test_a_patch_to_code_is_built(self):
         self.change("Documentation/mm/vmalloc.rst")
         self.change("mm/memory.c")
@@ -203,8 +217,8 @@ class BuiltOnce(unittest.TestCase):
                 makes.append(args)
             return 0, ""
 
-        def fake_git(*a, cwd=None):
-            return tree[0] if a[0] == "rev-parse" else ""
+        def fake_git(*a, cwd=None):     # (the same whole tree each time)
+            return "tree" if a[0] == "rev-parse" else ""
         with tempfile.TemporaryDirectory() as d:
             odir, logf = Path(d) / "o", Path(d) / "log"
             odir.mkdir()
@@ -213,7 +227,10 @@ class BuiltOnce(unittest.TestCase):
             (odir / "bzImage").write_text("kernel")
             t = mock.Mock(build="x", arch="x86_64", cross_compile="",
                           image="bzImage")
+            # (the key of the tree checked out: HEAD's)
+            inputs = {"HEAD": lambda: tree[0]}
             with mock.patch.multiple(kt_kbuild, run=fake_run, git=fake_git,
+                                     build_inputs=lambda r: inputs[r](),
                                      kconfig=lambda *a: None,
                                      require=lambda *a, **kw: None,
                                      work=lambda: Path(d)):
