@@ -35,7 +35,8 @@ from pathlib import Path
 
 from kt_common import (HARNESS_GIT, RESULTS, Fail, log, outs, rel, require,
                        say, work)
-from kt_guest import GUEST, cpio, kernel_cmdline, nolibc, qemu_options
+from kt_guest import (GUEST, cpio, kernel_cmdline, nolibc, qemu_options,
+                      without)
 from kt_results import VMALLOC_XFAIL
 from kt_job import digest
 from kt_kbuild import build
@@ -162,9 +163,7 @@ def bench_options(t: Target, seed: int) -> list:
                        f"{', '.join(sorted(SEEDED))})")
     # (a target's own -icount, from its tcg options, gives way to the
     # method's)
-    if "-icount" in opts:
-        i = opts.index("-icount")
-        opts = opts[:i] + opts[i + 2:]
+    opts = without(opts, "-icount")
     return [*opts, "-smp", "1", *ICOUNT, "-seed", str(seed)]
 
 

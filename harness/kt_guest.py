@@ -296,6 +296,14 @@ def qemu_options(t: Target, how: str = "") -> list:
             "-no-reboot"]
 
 
+def without(args: list, option: str) -> list:
+    """args less option and the value after it (where it is there)."""
+    if option not in args:
+        return list(args)
+    i = args.index(option)
+    return [*args[:i], *args[i + 2:]]
+
+
 def qemu_command(t: Target, image: str, initrd: str, how: str = "") -> list:
     return [t.qemu[0], *qemu_options(t, how), "-kernel", image, "-initrd",
             initrd, "-append", kernel_cmdline(t)]

@@ -18,7 +18,7 @@ from kt_common import (BUILD, HARNESS_GIT, KVER, RESULTS, Fail, git, log,
                        outs, rel, require, tool_versions, work)
 from kt_guest import (accel, added_kunit_suites, boot, guest_text,
                       initramfs, initramfs_root, kernel_cmdline, qemu_command,
-                      qemu_options, vmalloc_cases)
+                      qemu_options, vmalloc_cases, without)
 from kt_kbuild import build
 from kt_targets import Target
 from kt_targets import key as target_key
@@ -176,8 +176,7 @@ def reproducer(out: Path, t: Target, image: Path, initrd: Path) -> Path:
     """out/reproduce.sh: the failed guest booted again, also with a shell
     or gdb; the kernel and initramfs it boots stay beside it."""
     cmd = qemu_command(t, image.name, initrd.name)[:-2]   # (no -append)
-    i = cmd.index("-monitor")
-    shell = cmd[:i] + cmd[i + 2:]
+    shell = without(cmd, "-monitor")
     shell[shell.index("stdio")] = "mon:stdio"
     f = out / "reproduce.sh"
     f.write_text(REPRODUCE.format(

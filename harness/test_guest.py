@@ -61,6 +61,13 @@ class Accel(unittest.TestCase):
             kt_targets.load("x86_64-debug"), "tcg"))
 
 
+class Without(unittest.TestCase):
+    def test_the_option_and_its_value_go(self):
+        self.assertEqual(kt_guest.without(["-a", "1", "-b", "2"], "-a"),
+                         ["-b", "2"])
+        self.assertEqual(kt_guest.without(["-b", "2"], "-a"), ["-b", "2"])
+
+
 class Reproduce(unittest.TestCase):
     def test_the_script_boots_the_same_guest(self):
         t = kt_targets.load("x86_64")
