@@ -177,12 +177,23 @@ def kunit_diffs(t: Target, head: str, odir: Path, cfg: str,
     for mode, line in KUNIT_OFF.items():
         kdir = outs() / f"{t.build}-kunit-{mode}"
         kdir.mkdir(parents=True, exist_ok=True)
-        (kdir / ".config").write_text(
-            re.sub(r"^CONFIG_KUNIT=y$", line, cfg, flags=re.M))
+        # (written only when it changes: make's syncconfig, which a newer
+        # .config or a changed Kconfig file runs, settles what the change
+        # of CONFIG_KUNIT implies, as olddefconfig would)
+        text = re.sub(r"^CONFIG_KUNIT=y$", line, cfg, flags=re.M)
+        written = kdir / "kt.config-written"
+        if not (written.exists() and written.read_text() == text
+                and (kdir / ".config").exists()):
+            written.unlink(missing_ok=True)
+            (kdir / ".config").write_text(text)
+            written.write_text(text)
         log(f"{t.build}: building {' '.join(CODE_OBJS)} with "
             f"CONFIG_KUNIT={mode} ...")
-        run(make_args(t, kdir) + ["olddefconfig"], env=BUILD_ENV, logf=logf)
         run(make_args(t, kdir) + CODE_OBJS, env=BUILD_ENV, logf=logf)
+        if not re.search(rf"^{line}$", config_of(kdir), re.M):
+            written.unlink()        # (its .config is not text's)
+            raise Fail(f"{t.build}: CONFIG_KUNIT={mode} did not survive "
+                       f"syncconfig in {rel(kdir)}: nothing to compare")
         for o in CODE_OBJS:
             d, txt = bloat(kdir / o, with_y / o)
             sizes.append(f"{o} y-{mode} {d:+d}")

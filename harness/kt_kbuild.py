@@ -145,6 +145,23 @@ def kconfig(t: Target, odir: Path, logf: Path) -> None:
         return
     odir.mkdir(parents=True, exist_ok=True)
     fragf.write_text("")                    # invalid until the end
+    # (a config is a function of the fragment, the files kconfig reads and
+    # the toolchain it probes: made once for them, as the series' test
+    # options appear at patch 10 of every run)
+    cache = Cache("kconfig")
+    key = cache_key(frag, t.defconfig, t.arch, t.cross_compile,
+                    kconfig_inputs(), tool_versions(
+                        f"{t.cross_compile}gcc", f"{t.cross_compile}ld",
+                        "rustc", "bindgen"))
+    made = cache.get(key)
+    if made is not None:
+        if not config.exists() or config.read_text() != made:
+            config.write_text(made)
+        with open(logf, "a") as f:
+            f.write("kt: the config of this fragment, Kconfig files and "
+                    "toolchain was made before: written, not made again\n")
+        fragf.write_text(frag)
+        return
     run(make_args(t, odir) + [t.defconfig], env=BUILD_ENV, logf=logf)
     if t.defconfig != "tinyconfig":
         # The guest loads no module but the test's (the fragment makes it
@@ -170,6 +187,7 @@ def kconfig(t: Target, odir: Path, logf: Path) -> None:
         raise Fail(f"{t.name}: {', '.join(lost)} did not survive "
                    "olddefconfig (a dependency is missing from the "
                    "fragment)")
+    cache.put(key, config.read_text())
     fragf.write_text(frag)
 
 
@@ -313,6 +331,31 @@ def inputs_of(rev: str, keep: list) -> str:
         if keep else ""
     return "\n".join([git("rev-parse", "base^{tree}", cwd=work()), *keep,
                       blobs])
+
+
+# What a compile reads that kconfig does not (scripts/ aside: kconfig's
+# own programs, and what Kconfig's $(shell,...) runs, are there).
+SOURCES = (".c", ".h", ".S", ".rs")
+
+
+def kconfig_read(f: str) -> bool:
+    """Could file f change the config that kconfig() makes?  The Kconfig
+    files, the defconfigs and fragments, the Makefiles and scripts/; not
+    the sources and headers that only compiles read (compiled())."""
+    return compiled(f) and (f.startswith("scripts/")
+                            or not f.endswith(SOURCES))
+
+
+def kconfig_inputs() -> str:
+    """A key for what kconfig reads of the tree checked out: the base's
+    tree and the files changed since that kconfig_read(), a local change
+    too.  An edit of the header's generator keeps it."""
+    keep = [f for f in changed_since_base("HEAD") if kconfig_read(f)]
+    local = [f for f in git("diff", "HEAD", "--no-renames", "--name-only",
+                            "-z", cwd=work()).split("\0")
+             if f and kconfig_read(f)]
+    return inputs_of("HEAD", keep) + (git(
+        "diff", "HEAD", "--binary", "--", *local, cwd=work()) if local else "")
 
 
 def build_inputs(rev: str) -> str:

@@ -152,6 +152,128 @@ class HeadersRead(unittest.TestCase):
                                     before)
 
 
+class KconfigInputs(unittest.TestCase):
+    """kconfig_inputs(), the key of the configs kconfig() keeps: a change
+    to a Kconfig file or to scripts/ (kconfig's programs) changes it, a
+    local one too; a change to what only compiles read (the header's
+    generator) or no build reads keeps it."""
+    setUp, git, change = CodeInputs.setUp, CodeInputs.git, CodeInputs.change
+
+    def inputs(self):
+        return kt_kbuild.kconfig_inputs()
+
+    def test_what_only_compiles_read_keeps_it(self):
+        for f in ("mm/memory.c", "mm/pgalloc-track.h",
+                  "tools/objtool/check.c", "MAINTAINERS",
+                  "Documentation/mm/vmalloc.rst"):
+            with self.subTest(f):
+                self.assertEqual(self.change(f, f"{f} changed\n"),
+                                 self.before)
+
+    def test_what_kconfig_reads_changes_it(self):
+        for f in ("mm/Kconfig", "Documentation/Kconfig", "scripts/mod/x.c"):
+            with self.subTest(f):
+                before = self.inputs()      # (each change on its own)
+                self.assertNotEqual(self.change(f, f"{f} changed\n"),
+                                    before)
+
+    def test_a_local_change_too(self):
+        (self.repo / "mm/Kconfig").write_text("config NEW\n")
+        self.assertNotEqual(self.inputs(), self.before)
+
+
+class KconfigMadeOnce(unittest.TestCase):
+    """kconfig(): the config of a fragment, Kconfig files and toolchain is
+    made once (tinyconfig, the fragment merged, olddefconfig) and written
+    from then on, in any build directory; another fragment, Kconfig file
+    or toolchain makes it again."""
+
+    def test(self):
+        makes, inputs, tools = [], ["kconfig-1"], ["gcc 12"]
+
+        def fake_run(args, env=None, logf=None, cwd=None, check=True):
+            makes.append(Path(args[-1]).name)
+            if args[-1] == "olddefconfig":      # (what the dance makes)
+                odir = Path(next(a[2:] for a in args if a.startswith("O=")))
+                (odir / ".config").write_text(f"{inputs[0]} {tools[0]}\n")
+            return 0, ""
+        with tempfile.TemporaryDirectory() as d, mock.patch.multiple(
+                kt_kbuild, run=fake_run, work=lambda: Path(d),
+                kconfig_inputs=lambda: inputs[0],
+                tool_versions=lambda *a: tools[0],
+                unmet=lambda frag, config: [], kconfig_symbols=set,
+                series_options=str,
+                Cache=lambda n: kt_cache.Cache(n, Path(d) / "c")):
+            t = mock.Mock(arch="x86_64", cross_compile="", kconfig="",
+                          defconfig="tinyconfig")
+            t.name = "x"
+            logf = Path(d) / "log"
+
+            def made(where):
+                """Did kconfig() in build directory where run kconfig?"""
+                n = len(makes)
+                kt_kbuild.kconfig(t, Path(d) / where, logf)
+                return len(makes) > n
+            self.assertTrue(made("o1"))
+            self.assertEqual(makes, ["tinyconfig", "kt.fragment.in",
+                                     "olddefconfig"])
+            self.assertFalse(made("o2"))
+            self.assertEqual((Path(d) / "o2/.config").read_text(),
+                             "kconfig-1 gcc 12\n")
+            self.assertIn("not made again", logf.read_text())
+            self.assertFalse(made("o2"))    # (kt.fragment: nothing to do)
+            inputs[0] = "kconfig-2"
+            self.assertTrue(made("o3"))
+            self.assertEqual((Path(d) / "o3/.config").read_text(),
+                             "kconfig-2 gcc 12\n")
+            tools[0] = "gcc 13"
+            self.assertTrue(made("o4"))
+            t.kconfig = "CONFIG_X=y\n"
+            self.assertTrue(made("o5"))
+            self.assertFalse(made("o6"))
+
+
+class KunitConfigs(unittest.TestCase):
+    """kunit_diffs(): the =m and unset build directories get their .config
+    written only when it changes (a rewrite would run syncconfig for
+    nothing), and a CONFIG_KUNIT that did not survive syncconfig is an
+    error, never a comparison of y with y."""
+
+    def test(self):
+        makes, drop = [], []
+        same = "add/remove: 0/0 grow/shrink: 0/0 up/down: 0/0 (0)"
+
+        def fake_run(args, env=None, logf=None, check=True):
+            kdir = Path(next(a[2:] for a in args if a.startswith("O=")))
+            makes.append(kdir.name)
+            if drop:                    # (syncconfig drops the option)
+                (kdir / ".config").write_text("CONFIG_KUNIT=y\n")
+            return 0, ""
+        with tempfile.TemporaryDirectory() as d, mock.patch.multiple(
+                kt_gates, run=fake_run, outs=lambda: Path(d),
+                objs_at=lambda *a: Path(d), bloat=lambda a, b: (0, same),
+                log=lambda *a: None), \
+                mock.patch.object(kt_kbuild, "work", lambda: Path(d)):
+            t = mock.Mock(build="x", arch="x86_64", cross_compile="")
+            cfg = "CONFIG_KUNIT=y\nCONFIG_MMU=y\n"
+            logf = Path(d) / "log"
+            self.assertEqual(kt_gates.kunit_diffs(t, "HEAD", Path(d), cfg,
+                                                  logf)[1], [])
+            self.assertEqual(makes, ["x-kunit-m", "x-kunit-n"])
+            m = Path(d) / "x-kunit-m" / ".config"
+            self.assertEqual(m.read_text(), "CONFIG_KUNIT=m\nCONFIG_MMU=y\n")
+            os.utime(m, (1, 1))
+            kt_gates.kunit_diffs(t, "HEAD", Path(d), cfg, logf)
+            self.assertEqual(m.stat().st_mtime, 1)      # (not written)
+            kt_gates.kunit_diffs(t, "HEAD", Path(d), cfg + "CONFIG_X=y\n",
+                                 logf)
+            self.assertIn("CONFIG_X=y", m.read_text())
+            drop.append(1)
+            with self.assertRaisesRegex(Fail, "CONFIG_KUNIT=m did not "
+                                        "survive syncconfig"):
+                kt_gates.kunit_diffs(t, "HEAD", Path(d), cfg, logf)
+
+
 class PatchBuilds(CodeInputs):
     """gate_patch: a patch that changes only what no compile reads is not
     built, and says so; any other is built."""
