@@ -148,7 +148,7 @@ def kconfig(t: Target, odir: Path, logf: Path) -> None:
     # (a config is a function of the fragment, the files kconfig reads and
     # the toolchain it probes: made once for them, as the series' test
     # options appear at patch 10 of every run)
-    cache = Cache("kconfig")
+    cache = Cache(f"{t.build}-kconfig")
     key = cache_key(frag, t.defconfig, t.arch, t.cross_compile,
                     kconfig_inputs(), tool_versions(
                         f"{t.cross_compile}gcc", f"{t.cross_compile}ld",

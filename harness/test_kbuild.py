@@ -204,8 +204,8 @@ class KconfigMadeOnce(unittest.TestCase):
                 unmet=lambda frag, config: [], kconfig_symbols=set,
                 series_options=str,
                 Cache=lambda n: kt_cache.Cache(n, Path(d) / "c")):
-            t = mock.Mock(arch="x86_64", cross_compile="", kconfig="",
-                          defconfig="tinyconfig")
+            t = mock.Mock(build="x", arch="x86_64", cross_compile="",
+                          kconfig="", defconfig="tinyconfig")
             t.name = "x"
             logf = Path(d) / "log"
 
