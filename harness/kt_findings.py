@@ -80,8 +80,8 @@ def collect(t: Target, head: str, slug: str, extra: list,
     what is new against the series, and the base may have the same
     finding) on those of them that have a finding at head: an object
     without one can bring nothing new, and most of coccicheck's time is
-    the base's.  Each object is compiled again on its own (C=1 checks what
-    is compiled: the object, not every file the prepare step visits), and
+    the base's.  Each object is compiled again (C=1 checks what is
+    compiled: the object, not every file the prepare step visits), and
     its findings kept while what it compiles from (code_inputs()), the
     build's .config and the command hold: touching one C file checks
     one.  coccicheck's are kept per script: one that reads no header of
@@ -90,7 +90,6 @@ def collect(t: Target, head: str, slug: str, extra: list,
     name = t.build
     found: dict = {"base": {}, "series": {}}
     cache = Cache(f"{name}-{slug}")
-    with_findings: list = []
     env = checker_env(extra)
     for label, rev in (("series", head), ("base", since)):
         # (the base in a checkout and build directory of its own, which
@@ -104,43 +103,60 @@ def collect(t: Target, head: str, slug: str, extra: list,
                 if (d / ".config").exists() else ""
             logf = RESULTS / f"{name}-{slug}-{label}.log"
             logf.unlink(missing_ok=True)
-            prepared = False
-            for o in have:
-                # (make -s would send the checker's stdout, coccicheck's
-                # reports, to /dev/null.)
+            # (make -s would send the checker's stdout, coccicheck's
+            # reports, to /dev/null.)
+            args = [a for a in make_command(t, d) if a != "-s"] + extra
+            keys = {o: {c: cache_key(args + [o], target_key(t), config, k)
+                        for c, k in checks(extra, rev, o[:-2] + ".c")}
+                    for o in have}
+            todo = {o: [c for c, k in keys[o].items() if cache.get(k) is None]
+                    for o in have}
+            made = [o for o in have if todo[o]]
+            if made:
                 # (make_args(), which drops build()'s record of what d
                 # holds, only where make runs: all kept, d still holds it)
-                args = [a for a in make_command(t, d) if a != "-s"] + \
-                    extra + [o]
-                keys = {c: cache_key(args, target_key(t), config, k)
-                        for c, k in checks(extra, rev, o[:-2] + ".c")}
-                todo = [c for c, k in keys.items() if cache.get(k) is None]
-                if todo:
-                    make_args(t, d)
-                    if not prepared:
-                        prepare(args, env, label, logf)
-                        prepared = True
-                    (d / o).unlink(missing_ok=True)  # compiled again
-                    start = logf.stat().st_size if logf.exists() else 0
-                    rc, _ = run(args, env=checking(env, todo), logf=logf,
-                                check=False)
-                    if rc:
-                        raise MakeFailed(label, logf)
-                    text = own_output(written_since(logf, start), o, logf)
-                    parts = by_check(text, todo, logf)
-                    cache.update({keys[c]: parse(part, pattern, fmt)
-                                  for c, part in parts.items()})
-                for k in keys.values():
+                make_args(t, d)
+                cache.update(checked(args, d, made, todo, keys, env, label,
+                                     logf, pattern, fmt))
+            with_findings = []
+            for o in have:
+                for k in keys[o].values():
                     for f, where in cache.get(k).items():
                         found[label].setdefault(f, []).extend(
                             map(tuple, where))
-                if any(cache.get(k) for k in keys.values()):
+                if any(cache.get(k) for k in keys[o].values()):
                     with_findings.append(o)
         # (the base: only the objects whose compile at head found
         # something, wherever, a header included)
-        objs, with_findings = with_findings, []
+        objs = with_findings
     git("checkout", "-q", "-f", "--detach", head, cwd=work())
     return found
+
+
+def checked(args: list, d: Path, objs: list, todo: dict, keys: dict,
+            env: dict, label: str, logf: Path, pattern: re.Pattern,
+            fmt: Callable) -> dict:
+    """{key: findings} of the checks todo[o] of each object o of objs, from
+    one make with args (a checker's) in build directory d: the objects
+    one after another (-j1), each one's output told apart by its CC line,
+    and every check that any of them needs run on all of them (coccicheck
+    starts once per object whatever it runs)."""
+    prepare(args, env, label, logf)
+    for o in objs:
+        (d / o).unlink(missing_ok=True)         # compiled again
+    union = sorted({c for o in objs for c in todo[o]}, key=str)
+    start = logf.stat().st_size if logf.exists() else 0
+    rc, _ = run([a for a in args if not a.startswith("-j")] + ["-j1"] + objs,
+                env=checking(env, union), logf=logf, check=False)
+    if rc:
+        raise MakeFailed(label, logf)
+    out = {}
+    for o, text in own_outputs(written_since(logf, start), objs,
+                               logf).items():
+        parts = by_check(text, union, logf)
+        out.update({keys[o][c]: parse(parts[c], pattern, fmt)
+                    for c in todo[o]})
+    return out
 
 
 # make's arguments that ask for a checker, not for what is compiled
@@ -158,12 +174,12 @@ def checker_env(extra: list) -> dict:
 
 
 def prepare(args: list, env: dict, label: str, logf: Path) -> None:
-    """make prepare with args (the make command for an object, with a
-    checker), without the checker: C=1 checks whatever make compiles, and
+    """make prepare with args (the make command, with a checker), without
+    the checker: C=1 checks whatever make compiles, and
     a prepare step last made with other flags (W=1's, or none) compiles
     scripts/mod/empty.c again, on which coccicheck would run every script
     (70 s on 2 cores)."""
-    rc, _ = run([a for a in args[:-1] if not a.startswith(CHECKER)] +
+    rc, _ = run([a for a in args if not a.startswith(CHECKER)] +
                 ["prepare"], env=env, logf=logf, check=False)
     if rc:
         raise MakeFailed(label, logf)
@@ -262,18 +278,21 @@ def by_check(text: str, todo: list, logf: Path) -> dict:
     return got
 
 
-def own_output(text: str, obj: str, logf: Path) -> str:
-    """What make printed from the compile of obj on.  What comes before is
-    the prepare step's (arm64's vDSO, compiled again with W=1's flags by
-    the first make): counted with the object that happened to come first,
-    it would be "new" wherever that object's findings are not cached."""
-    m = None
-    for m in re.finditer(rf"^  CC      {re.escape(obj)}$", text, re.M):
-        pass
-    if m is None:
-        raise Fail(f"{rel(logf)}: no 'CC {obj}' line: cannot tell its "
-                   "findings from the prepare step's")
-    return text[m.start():]
+def own_outputs(text: str, objs: list, logf: Path) -> dict:
+    """{object: what make printed from its compile to the next object's}
+    of one make of objs, one after another.  What comes before the first
+    is the prepare step's (arm64's vDSO, compiled again with W=1's
+    flags): counted with an object, it would be "new" wherever that
+    object's findings are not cached."""
+    at = {}
+    for o in objs:
+        for m in re.finditer(rf"^  CC      {re.escape(o)}$", text, re.M):
+            at[o] = m.start()
+        if o not in at:
+            raise Fail(f"{rel(logf)}: no 'CC {o}' line: cannot tell its "
+                       "findings from the prepare step's")
+    ends = sorted(at.values())[1:] + [len(text)]
+    return {o: text[at[o]:next(e for e in ends if e > at[o])] for o in objs}
 
 
 def touched_at(t: Target, head: str, since: str = "base") -> list:

@@ -315,8 +315,8 @@ def gate_new_findings(t: Target, head: str, record: Record, what: str,
 
 def gate_warnings(t: Target, head: str, record: Record) -> None:
     """W=1 + sparse on what the series touches: nothing new.  Each
-    object is made and kept on its own: a patch that touches only the
-    KUnit suite checks that object again, not mm/memory.o and
+    object's findings are kept on their own: a patch that touches only
+    the KUnit suite checks that object again, not mm/memory.o and
     mm/vmalloc.o."""
     gate_new_findings(t, head, record, "W=1 + sparse", ["W=1", "C=1"],
                       WARNING, lambda f, m: f"{f}: {m.group(3)}: "

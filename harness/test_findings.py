@@ -72,15 +72,32 @@ arch/arm64/kernel/vdso/vgetrandom.c:5:27: warning: symbol '__kernel_getrandom' w
 """ + W1
 
     def test_the_prepare_steps_findings_are_not_the_objects(self):
-        own = kt_findings.own_output(self.LOG, "mm/vmalloc.o", Path("log"))
+        own = kt_findings.own_outputs(self.LOG, ["mm/vmalloc.o"],
+                                      Path("log"))["mm/vmalloc.o"]
         found = kt_findings.parse(own, kt_findings.WARNING, warning_key)
         self.assertEqual(sum(map(len, found.values())), 4)
         self.assertFalse([k for k in found if "vdso" in k])
 
+    def test_each_object_its_own(self):
+        """One make of two objects: each one's findings from its CC line
+        to the next's, whatever order make took them in."""
+        text = self.LOG + "  CC      mm/memory.o\n" + \
+            "mm/memory.c:7:1: warning: m [-Wm]\n"
+        own = kt_findings.own_outputs(text, ["mm/memory.o", "mm/vmalloc.o"],
+                                      Path("log"))
+        found = {o: kt_findings.parse(t, kt_findings.WARNING, warning_key)
+                 for o, t in own.items()}
+        self.assertEqual(list(found["mm/memory.o"]),
+                         ["mm/memory.c: warning: m [-Wm]"])
+        self.assertEqual(sum(map(len, found["mm/vmalloc.o"].values())), 4)
+        self.assertNotIn("mm/memory.c: warning: m [-Wm]",
+                         found["mm/vmalloc.o"])
+
     def test_no_compile_of_the_object_fails(self):
         from kt_common import Fail
         with self.assertRaises(Fail):
-            kt_findings.own_output(self.LOG, "mm/memory.o", Path("log"))
+            kt_findings.own_outputs(self.LOG, ["mm/vmalloc.o", "mm/memory.o"],
+                                    Path("log"))
 
 
 class New(unittest.TestCase):
@@ -102,13 +119,13 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
     """collect(): an object whose compile at head finds nothing is not
     compiled at the base (nothing new can come from it); one whose
     compile finds something, in a header too, is, in the base's own
-    checkout."""
+    checkout; the objects of each checkout in one make."""
 
     def test(self):
         from unittest import mock
         import contextlib
         import types
-        compiled, in_base, prepared, drops = [], [], [], []
+        compiled, in_base, prepared, drops, makes = [], [], [], [], []
 
         @contextlib.contextmanager
         def fake_at_base():
@@ -119,16 +136,19 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
                 in_base.pop()
 
         def fake_run(args, env=None, logf=None, check=True):
-            obj, rev = args[-1], checked_out[-1]
-            if obj == "prepare":
+            rev = checked_out[-1]
+            if args[-1] == "prepare":
                 prepared.append((rev, args[1:-1]))
                 return 0, ""
-            compiled.append((rev, obj, args[1]))
-            out = {("head", "mm/vmalloc.o"):
-                   "include/linux/x.h:1:2: warning: w [-Wx]\n",
-                   ("head", "mm/memory.o"): ""}.get((rev, obj), "")
-            with open(logf, "a") as f:
-                f.write(f"  CC      {obj}\n{out}")
+            # (the objects one after another, after -j1)
+            makes.append(rev)
+            for obj in args[args.index("-j1") + 1:]:
+                compiled.append((rev, obj, args[1]))
+                out = {("head", "mm/vmalloc.o"):
+                       "include/linux/x.h:1:2: warning: w [-Wx]\n",
+                       ("head", "mm/memory.o"): ""}.get((rev, obj), "")
+                with open(logf, "a") as f:
+                    f.write(f"  CC      {obj}\n{out}")
             return 0, ""
 
         checked_out = []
@@ -175,8 +195,9 @@ class BaseOnlyWhereTheSeriesFinds(unittest.TestCase):
                 # the build directory holds is not dropped)
                 self.assertEqual((compiled, len(drops)), (made, dropped))
                 self.assertTrue(dropped)
-        # (the base's compile in the base's own build directory, in
-        # at_base())
+        # (one make of every object in each checkout; the base's compile
+        # in the base's own build directory, in at_base())
+        self.assertEqual(makes, ["head", "base"])
         self.assertEqual(compiled, [("head", "mm/memory.o", f"O={d}/series/b"),
                                     ("head", "mm/vmalloc.o",
                                      f"O={d}/series/b"),
