@@ -104,7 +104,9 @@ def rel(p: "str | Path") -> str:
 
 def run(cmd: list, cwd: Path = None, env: dict = None, logf: Path = None,
         check: bool = True, timeout: float = None) -> tuple:
-    """Run cmd; return (status, output).  With logf, output goes there."""
+    """Run cmd; return (status, output).  With logf, output goes there.
+    Nothing it runs reads the terminal: make's syncconfig would stop at a
+    Kconfig symbol it has no value for and wait for an answer."""
     full_env = dict(os.environ, **(env or {}))
     try:
         if logf:
@@ -112,12 +114,14 @@ def run(cmd: list, cwd: Path = None, env: dict = None, logf: Path = None,
                 f.write(f"$ {' '.join(map(str, cmd))}\n")
                 f.flush()
                 r = subprocess.run(cmd, cwd=cwd, env=full_env, stdout=f,
-                                   stderr=subprocess.STDOUT, timeout=timeout)
+                                   stderr=subprocess.STDOUT, timeout=timeout,
+                                   stdin=subprocess.DEVNULL)
             out = ""
         else:
             r = subprocess.run(cmd, cwd=cwd, env=full_env, text=True,
                                stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, timeout=timeout)
+                               stderr=subprocess.STDOUT, timeout=timeout,
+                               stdin=subprocess.DEVNULL)
             out = r.stdout
     except FileNotFoundError:
         require(str(cmd[0]))

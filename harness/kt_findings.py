@@ -111,8 +111,13 @@ def collect(t: Target, head: str, slug: str, extra: list,
                     for o in have}
             todo = {o: [c for c, k in keys[o].items() if cache.get(k) is None]
                     for o in have}
-            made = [o for o in have if todo[o]]
-            if made:
+            # (one make for the objects that need the same checks: the
+            # same scripts, for coccicheck)
+            groups: dict = {}
+            for o in have:
+                if todo[o]:
+                    groups.setdefault(tuple(map(str, todo[o])), []).append(o)
+            for made in groups.values():
                 # (make_args(), which drops build()'s record of what d
                 # holds, only where make runs: all kept, d still holds it)
                 make_args(t, d)
@@ -136,26 +141,25 @@ def collect(t: Target, head: str, slug: str, extra: list,
 def checked(args: list, d: Path, objs: list, todo: dict, keys: dict,
             env: dict, label: str, logf: Path, pattern: re.Pattern,
             fmt: Callable) -> dict:
-    """{key: findings} of the checks todo[o] of each object o of objs, from
-    one make with args (a checker's) in build directory d: the objects
-    one after another (-j1), each one's output told apart by its CC line,
-    and every check that any of them needs run on all of them (coccicheck
-    starts once per object whatever it runs)."""
+    """{key: findings} of the checks todo[o] (the same for each object o
+    of objs) from one make with args (a checker's) in build directory d:
+    the objects one after another (-j1), each one's output told apart by
+    its CC line.  A make that fails keeps nothing of any of them."""
     prepare(args, env, label, logf)
     for o in objs:
         (d / o).unlink(missing_ok=True)         # compiled again
-    union = sorted({c for o in objs for c in todo[o]}, key=str)
+    wanted = todo[objs[0]]
     start = logf.stat().st_size if logf.exists() else 0
     rc, _ = run([a for a in args if not a.startswith("-j")] + ["-j1"] + objs,
-                env=checking(env, union), logf=logf, check=False)
+                env=checking(env, wanted), logf=logf, check=False)
     if rc:
         raise MakeFailed(label, logf)
     out = {}
     for o, text in own_outputs(written_since(logf, start), objs,
                                logf).items():
-        parts = by_check(text, union, logf)
+        parts = by_check(text, wanted, logf)
         out.update({keys[o][c]: parse(parts[c], pattern, fmt)
-                    for c in todo[o]})
+                    for c in wanted})
     return out
 
 
@@ -286,11 +290,12 @@ def own_outputs(text: str, objs: list, logf: Path) -> dict:
     object's findings are not cached."""
     at = {}
     for o in objs:
-        for m in re.finditer(rf"^  CC      {re.escape(o)}$", text, re.M):
-            at[o] = m.start()
-        if o not in at:
-            raise Fail(f"{rel(logf)}: no 'CC {o}' line: cannot tell its "
-                       "findings from the prepare step's")
+        cc = [m.start() for m in
+              re.finditer(rf"^  CC      {re.escape(o)}$", text, re.M)]
+        if len(cc) != 1:
+            raise Fail(f"{rel(logf)}: {len(cc)} 'CC {o}' lines where one "
+                       "was asked for: cannot tell its findings apart")
+        at[o] = cc[0]
     ends = sorted(at.values())[1:] + [len(text)]
     return {o: text[at[o]:next(e for e in ends if e > at[o])] for o in objs}
 

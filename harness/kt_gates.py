@@ -22,7 +22,8 @@ from kt_results import SILENT_SCRIPT
 from kt_guest import added_kunit_suites, initramfs_root, vmalloc_cases
 from kt_job import Replay, boot_files
 from kt_kbuild import (CODE_OBJS, bloat, build, code_inputs, compiled,
-                       kconfig, keep_objs, kept_objs, make_args, objs_at)
+                       kconfig, kconfig_inputs, keep_objs, kept_objs,
+                       make_args, objs_at)
 from kt_targets import Target
 from kt_targets import key as target_key
 from kt_tree import apply, at_base, commit_subject, mail_subject, worktree
@@ -177,23 +178,25 @@ def kunit_diffs(t: Target, head: str, odir: Path, cfg: str,
     for mode, line in KUNIT_OFF.items():
         kdir = outs() / f"{t.build}-kunit-{mode}"
         kdir.mkdir(parents=True, exist_ok=True)
-        # (written only when it changes: make's syncconfig, which a newer
-        # .config or a changed Kconfig file runs, settles what the change
-        # of CONFIG_KUNIT implies, as olddefconfig would)
+        # (made again only when the text or what kconfig reads changes: an
+        # olddefconfig and the syncconfig after it, for nothing, at each
+        # run otherwise)
         text = re.sub(r"^CONFIG_KUNIT=y$", line, cfg, flags=re.M)
-        written = kdir / "kt.config-written"
-        if not (written.exists() and written.read_text() == text
-                and (kdir / ".config").exists()):
-            written.unlink(missing_ok=True)
-            (kdir / ".config").write_text(text)
-            written.write_text(text)
+        made, key = kdir / "kt.config-made", cache_key(text, kconfig_inputs())
         log(f"{t.build}: building {' '.join(CODE_OBJS)} with "
             f"CONFIG_KUNIT={mode} ...")
+        if not (made.exists() and made.read_text() == key
+                and (kdir / ".config").exists()):
+            made.unlink(missing_ok=True)
+            (kdir / ".config").write_text(text)
+            run(make_args(t, kdir) + ["olddefconfig"], env=BUILD_ENV,
+                logf=logf)
+            made.write_text(key)
         run(make_args(t, kdir) + CODE_OBJS, env=BUILD_ENV, logf=logf)
         if not re.search(rf"^{line}$", config_of(kdir), re.M):
-            written.unlink()        # (its .config is not text's)
+            made.unlink()           # (made from text: not what it asks)
             raise Fail(f"{t.build}: CONFIG_KUNIT={mode} did not survive "
-                       f"syncconfig in {rel(kdir)}: nothing to compare")
+                       f"olddefconfig in {rel(kdir)}: nothing to compare")
         for o in CODE_OBJS:
             d, txt = bloat(kdir / o, with_y / o)
             sizes.append(f"{o} y-{mode} {d:+d}")

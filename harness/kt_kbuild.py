@@ -5,11 +5,12 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from pathlib import Path
 
 import kt_kunit
-from kt_common import (BUILD_ENV, HEADERS, JOBS, SERIES, SRC, TOP, Fail,
+from kt_common import (BUILD, BUILD_ENV, HEADERS, JOBS, SERIES, SRC, TOP, Fail,
                        git, log, outs, rel, require, run, ticking,
                        tool_versions, work)
 from kt_cache import Cache, cache_key
@@ -132,7 +133,8 @@ def kconfig(t: Target, odir: Path, logf: Path) -> None:
     fragment.
 
     Options the tree does not know are left out; the config is made again
-    once the tree has them."""
+    once the tree has them (or written, if it was made before for the
+    same fragment, Kconfig files and toolchain: written())."""
     # (the base config's name heads the text: a build dir is made again
     # when it changes, too)
     frag = f"# {t.defconfig}" + \
@@ -145,21 +147,23 @@ def kconfig(t: Target, odir: Path, logf: Path) -> None:
         return
     odir.mkdir(parents=True, exist_ok=True)
     fragf.write_text("")                    # invalid until the end
-    # (a config is a function of the fragment, the files kconfig reads and
-    # the toolchain it probes: made once for them, as the series' test
-    # options appear at patch 10 of every run)
-    cache = Cache(f"{t.build}-kconfig")
-    key = cache_key(frag, t.defconfig, t.arch, t.cross_compile,
-                    kconfig_inputs(), tool_versions(
-                        f"{t.cross_compile}gcc", f"{t.cross_compile}ld",
-                        "rustc", "bindgen"))
-    made = cache.get(key)
-    if made is not None:
-        if not config.exists() or config.read_text() != made:
-            config.write_text(made)
-        with open(logf, "a") as f:
-            f.write("kt: the config of this fragment, Kconfig files and "
-                    "toolchain was made before: written, not made again\n")
+    known = kconfig_symbols()
+    left_out = sorted({m for m in re.findall(
+        r"^(?:# )?CONFIG_(\w+)[= ]",
+        (TOP / "config" / "common.config").read_text() + t.kconfig, re.M)
+        if m not in known})
+    if left_out:
+        log(f"{t.name}: not in this tree, left out of the config: "
+            f"{', '.join('CONFIG_' + m for m in left_out)}")
+    # (a config is a function of the fragment, of the files kconfig reads
+    # and of the toolchain: made once for them, as the series' test
+    # options appear at patch 10 of every run; what else Kconfig probes
+    # (pahole, a package installed since) written() checks)
+    made = CONFIGS / (cache_key(
+        frag, t.defconfig, t.arch, t.cross_compile, kconfig_inputs(),
+        tool_versions(f"{t.cross_compile}gcc", f"{t.cross_compile}ld",
+                      "rustc", "bindgen")) + ".config")
+    if written(t, odir, made, logf):
         fragf.write_text(frag)
         return
     run(make_args(t, odir) + [t.defconfig], env=BUILD_ENV, logf=logf)
@@ -174,21 +178,57 @@ def kconfig(t: Target, odir: Path, logf: Path) -> None:
          str(odir), str(config), str(frag_tmp)],
         cwd=work(), env=dict(BUILD_ENV, ARCH=t.arch), logf=logf)
     run(make_args(t, odir) + ["olddefconfig"], env=BUILD_ENV, logf=logf)
-    known = kconfig_symbols()
-    left_out = sorted({m for m in re.findall(
-        r"^(?:# )?CONFIG_(\w+)[= ]",
-        (TOP / "config" / "common.config").read_text() + t.kconfig, re.M)
-        if m not in known})
-    if left_out:
-        log(f"{t.name}: not in this tree, left out of the config: "
-            f"{', '.join('CONFIG_' + m for m in left_out)}")
     lost = unmet(frag, config.read_text())
     if lost:
         raise Fail(f"{t.name}: {', '.join(lost)} did not survive "
                    "olddefconfig (a dependency is missing from the "
                    "fragment)")
-    cache.put(key, config.read_text())
+    keep_config(config, made)
     fragf.write_text(frag)
+
+
+# The configs kconfig() made: the newest KEPT_CONFIGS of them, a file each.
+CONFIGS = BUILD / "cache" / "kconfig"
+KEPT_CONFIGS = 32
+
+
+def written(t: Target, odir: Path, made: Path, logf: Path) -> bool:
+    """Was the config made before (made) written to odir, and did make's
+    syncconfig leave it as it was?  A probe of the host that the key
+    does not hold (pahole's version, a compiler plugin or libc package
+    installed since) would change it: then it is made again."""
+    try:
+        text = made.read_text()
+    except FileNotFoundError:
+        return False
+    config = odir / ".config"
+    config.write_text(text)
+    run(make_args(t, odir) + ["syncconfig"], env=BUILD_ENV, logf=logf)
+    ok = config.read_text() == text
+    with open(logf, "a") as f:
+        f.write("kt: the config of this fragment, Kconfig files and "
+                "toolchain was made before: written, not made again\n"
+                if ok else "kt: syncconfig changed the config made before "
+                "(the host changed): made again\n")
+    if ok:
+        with contextlib.suppress(FileNotFoundError):   # (pruned meanwhile)
+            os.utime(made)          # (the newest)
+    return ok
+
+
+def keep_config(config: Path, made: Path) -> None:
+    """Keep config as made, and forget all but the newest KEPT_CONFIGS."""
+    CONFIGS.mkdir(parents=True, exist_ok=True)
+    tmp = made.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
+    shutil.copyfile(config, tmp)
+    os.replace(tmp, made)
+    def age(f: Path) -> float:
+        try:
+            return f.stat().st_mtime
+        except FileNotFoundError:       # (the other builder pruned it)
+            return 0
+    for f in sorted(CONFIGS.glob("*.config"), key=age)[:-KEPT_CONFIGS]:
+        f.unlink(missing_ok=True)
 
 
 def build(t: Target, odir: Path, logf: Path) -> dict:
@@ -333,8 +373,9 @@ def inputs_of(rev: str, keep: list) -> str:
                       blobs])
 
 
-# What a compile reads that kconfig does not (scripts/ aside: kconfig's
-# own programs, and what Kconfig's $(shell,...) runs, are there).
+# What a compile reads that kconfig does not: the sources and headers, but
+# those under scripts/ (kconfig's own programs; what Kconfig's
+# $(shell,...) runs elsewhere, arch/*/tools/*.sh, counts as read).
 SOURCES = (".c", ".h", ".S", ".rs")
 
 

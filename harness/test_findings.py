@@ -93,6 +93,12 @@ arch/arm64/kernel/vdso/vgetrandom.c:5:27: warning: symbol '__kernel_getrandom' w
         self.assertNotIn("mm/memory.c: warning: m [-Wm]",
                          found["mm/vmalloc.o"])
 
+    def test_an_object_compiled_twice_fails(self):
+        from kt_common import Fail
+        with self.assertRaisesRegex(Fail, "2 'CC mm/vmalloc.o' lines"):
+            kt_findings.own_outputs(self.LOG + self.LOG, ["mm/vmalloc.o"],
+                                    Path("log"))
+
     def test_no_compile_of_the_object_fails(self):
         from kt_common import Fail
         with self.assertRaises(Fail):
@@ -328,6 +334,83 @@ class CocciEach(unittest.TestCase):
             self.assertEqual(collect(), (["inc.cocci", "own.cocci"], both))
             inc.write_text("// Options: --include-headers\n// changed\n")
             self.assertEqual(collect(), (["inc.cocci"], both))
+
+    def test_objects_that_need_other_scripts_go_to_other_makes(self):
+        """collect() with two objects: those that need the same scripts
+        go to one make; one whose C file changed (every script) and one
+        that only includes a changed header (the scripts that read
+        headers) to two, each running only what it needs."""
+        import contextlib
+        import os
+        import types
+        from unittest import mock
+        state = {"mm/x.c": "c1", "mm/y.c": "c1", "h": "h1"}
+        makes, checked_out = [], []
+
+        def fake_git(*a, **kw):
+            if a[0] == "checkout":
+                checked_out.append(a[-1])
+            return ""
+
+        def fake_inputs(rev, srcs, headers=None):
+            return [rev, state[srcs[0]], None if headers else state["h"]]
+
+        def fake_run(args, env=None, logf=None, check=True):
+            if args[-1] == "prepare":
+                return 0, ""
+            objs = args[args.index("-j1") + 1:]
+            todo = sorted(Path(os.path.realpath(x)).name
+                          for x in env["KT_SPATCH_SCRIPTS"].split())
+            if checked_out[-1] == "head":
+                makes.append((objs, todo))
+            out = ""
+            for o in objs:
+                out += f"  CC      {o}\n"
+                for c in env["KT_SPATCH_SCRIPTS"].split():
+                    out += (f"{kt_findings.MARK}{c}\n"
+                            f"{o[:-2]}.c:1:2-3: by {Path(c).stem}\n")
+            with open(logf, "a") as f:
+                f.write(out)
+            return 0, ""
+        real_cache = kt_findings.Cache
+        with tempfile.TemporaryDirectory() as d:
+            tree = Path(d) / "tree"
+            (tree / "mm").mkdir(parents=True)
+            for f in ("x.c", "y.c"):
+                (tree / "mm" / f).write_text("")
+            (tree / "scripts/coccinelle").mkdir(parents=True)
+            (tree / "scripts/coccinelle/own.cocci").write_text(
+                "// Options: --no-includes --include-headers\n")
+            (tree / "scripts/coccinelle/inc.cocci").write_text(
+                "// Options: --include-headers\n")
+
+            def collect():
+                makes.clear()
+                with mock.patch.multiple(
+                        kt_findings, git=fake_git, run=fake_run,
+                        at_base=contextlib.nullcontext,
+                        outs=lambda: Path(d), RESULTS=Path(d),
+                        work=lambda: tree,
+                        make_args=lambda t, o: ["make"],
+                        make_command=lambda t, o: ["make"],
+                        target_key=lambda t: "t", code_inputs=fake_inputs,
+                        Cache=lambda n: real_cache(n, where=Path(d) / "c")):
+                    found = kt_findings.collect(
+                        types.SimpleNamespace(build="b"), "head", "cocci",
+                        ["C=1", "CHECK=$(srctree)/scripts/coccicheck",
+                         "MODE=report"], kt_findings.COCCI, cocci_key,
+                        ["mm/x.o", "mm/y.o"])
+                return sorted(makes), sorted(found["series"])
+            every = ["mm/x.c: by inc", "mm/x.c: by own", "mm/y.c: by inc",
+                     "mm/y.c: by own"]
+            self.assertEqual(collect(), ([(["mm/x.o", "mm/y.o"],
+                                           ["inc.cocci", "own.cocci"])],
+                                         every))
+            state["mm/x.c"], state["h"] = "c2", "h2"
+            self.assertEqual(collect(), ([(["mm/x.o"],
+                                           ["inc.cocci", "own.cocci"]),
+                                          (["mm/y.o"], ["inc.cocci"])],
+                                         every))
 
     def test_only_the_scripts_to_run(self):
         env = kt_findings.checking({"A": "1"}, ["/s/a.cocci", "/s/b.cocci"])

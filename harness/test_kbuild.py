@@ -181,97 +181,153 @@ class KconfigInputs(unittest.TestCase):
         (self.repo / "mm/Kconfig").write_text("config NEW\n")
         self.assertNotEqual(self.inputs(), self.before)
 
+    def test_a_local_change_to_a_c_file_keeps_it(self):
+        (self.repo / "mm/memory.c").write_text("changed\n")
+        self.assertEqual(self.inputs(), self.before)
+
+    def test_makefiles_and_config_fragments_change_it(self):
+        for f in ("mm/Makefile", "arch/x86/configs/tiny.config"):
+            with self.subTest(f):
+                before = self.inputs()
+                (self.repo / f).parent.mkdir(parents=True, exist_ok=True)
+                (self.repo / f).write_text(f"{f}\n")
+                self.git("add", f)
+                self.git("commit", "-q", "-m", f"add {f}")
+                self.assertNotEqual(self.inputs(), before)
+
 
 class KconfigMadeOnce(unittest.TestCase):
     """kconfig(): the config of a fragment, Kconfig files and toolchain is
     made once (tinyconfig, the fragment merged, olddefconfig) and written
-    from then on, in any build directory; another fragment, Kconfig file
-    or toolchain makes it again."""
+    from then on, in any build directory, if make's syncconfig leaves it
+    as it was; another fragment, target, Kconfig file or toolchain, or a
+    syncconfig that changes it (the host changed), makes it again.  Only
+    the newest KEPT_CONFIGS are kept."""
 
     def test(self):
-        makes, inputs, tools = [], ["kconfig-1"], ["gcc 12"]
+        makes, inputs, tools, host = [], ["kconfig-1"], ["gcc 12"], [""]
 
         def fake_run(args, env=None, logf=None, cwd=None, check=True):
             makes.append(Path(args[-1]).name)
+            odir = Path(next((a[2:] for a in args if a.startswith("O=")),
+                             args[-2] if len(args) > 1 else "."))
             if args[-1] == "olddefconfig":      # (what the dance makes)
-                odir = Path(next(a[2:] for a in args if a.startswith("O=")))
-                (odir / ".config").write_text(f"{inputs[0]} {tools[0]}\n")
+                (odir / ".config").write_text(
+                    f"{inputs[0]} {tools[0]}{host[0]}\n")
+            if args[-1] == "syncconfig" and host[0]:
+                with open(odir / ".config", "a") as f:
+                    f.write(host[0])
             return 0, ""
         with tempfile.TemporaryDirectory() as d, mock.patch.multiple(
                 kt_kbuild, run=fake_run, work=lambda: Path(d),
                 kconfig_inputs=lambda: inputs[0],
                 tool_versions=lambda *a: tools[0],
                 unmet=lambda frag, config: [], kconfig_symbols=set,
-                series_options=str,
-                Cache=lambda n: kt_cache.Cache(n, Path(d) / "c")):
+                series_options=str, CONFIGS=Path(d) / "c", KEPT_CONFIGS=3,
+                log=lambda *a: None):
             t = mock.Mock(build="x", arch="x86_64", cross_compile="",
                           kconfig="", defconfig="tinyconfig")
             t.name = "x"
             logf = Path(d) / "log"
 
             def made(where):
-                """Did kconfig() in build directory where run kconfig?"""
+                """Did kconfig() in build directory where make the config
+                (not write one made before)?"""
                 n = len(makes)
                 kt_kbuild.kconfig(t, Path(d) / where, logf)
-                return len(makes) > n
+                return "olddefconfig" in makes[n:]
             self.assertTrue(made("o1"))
             self.assertEqual(makes, ["tinyconfig", "kt.fragment.in",
                                      "olddefconfig"])
             self.assertFalse(made("o2"))
+            self.assertEqual(makes[-1], "syncconfig")
             self.assertEqual((Path(d) / "o2/.config").read_text(),
                              "kconfig-1 gcc 12\n")
-            self.assertIn("not made again", logf.read_text())
+            self.assertEqual((Path(d) / "o2/kt.fragment").read_text(),
+                             (Path(d) / "o1/kt.fragment").read_text())
+            n = len(makes)
             self.assertFalse(made("o2"))    # (kt.fragment: nothing to do)
+            self.assertEqual(len(makes), n)
+            self.assertEqual(logf.read_text().count("not made again"), 1)
             inputs[0] = "kconfig-2"
             self.assertTrue(made("o3"))
             self.assertEqual((Path(d) / "o3/.config").read_text(),
                              "kconfig-2 gcc 12\n")
             tools[0] = "gcc 13"
             self.assertTrue(made("o4"))
-            t.kconfig = "CONFIG_X=y\n"
-            self.assertTrue(made("o5"))
-            self.assertFalse(made("o6"))
+            for change in ({"kconfig": "CONFIG_X=y\n"}, {"arch": "i386"},
+                           {"cross_compile": "x-"},
+                           {"defconfig": "defconfig"}):
+                with self.subTest(change):
+                    for k, v in change.items():
+                        setattr(t, k, v)
+                    self.assertTrue(made(f"o5{len(makes)}"))
+                    self.assertFalse(made(f"o6{len(makes)}"))
+            host[0] = " pahole 1.24"        # (what syncconfig probes)
+            self.assertTrue(made("o7"))
+            self.assertIn("syncconfig changed the config", logf.read_text())
+            self.assertEqual(len(list((Path(d) / "c").glob("*.config"))), 3)
 
 
 class KunitConfigs(unittest.TestCase):
-    """kunit_diffs(): the =m and unset build directories get their .config
-    written only when it changes (a rewrite would run syncconfig for
-    nothing), and a CONFIG_KUNIT that did not survive syncconfig is an
-    error, never a comparison of y with y."""
+    """kunit_diffs(): the =m and unset build directories' .config is
+    written and olddefconfig'd only when its text or what kconfig reads
+    changes (each time, it ran syncconfig again for nothing), and a
+    CONFIG_KUNIT that did not survive is an error, never a comparison of
+    y with y, after which the directory is made again."""
 
     def test(self):
-        makes, drop = [], []
+        makes, drop, inputs = [], [], ["kconfig-1"]
         same = "add/remove: 0/0 grow/shrink: 0/0 up/down: 0/0 (0)"
 
         def fake_run(args, env=None, logf=None, check=True):
             kdir = Path(next(a[2:] for a in args if a.startswith("O=")))
-            makes.append(kdir.name)
-            if drop:                    # (syncconfig drops the option)
-                (kdir / ".config").write_text("CONFIG_KUNIT=y\n")
+            makes.append((kdir.name, args[-1]))
+            if drop and args[-1] == "olddefconfig":   # (drops the option)
+                (kdir / ".config").write_text(drop[0])
             return 0, ""
         with tempfile.TemporaryDirectory() as d, mock.patch.multiple(
                 kt_gates, run=fake_run, outs=lambda: Path(d),
                 objs_at=lambda *a: Path(d), bloat=lambda a, b: (0, same),
-                log=lambda *a: None), \
+                kconfig_inputs=lambda: inputs[0], log=lambda *a: None), \
                 mock.patch.object(kt_kbuild, "work", lambda: Path(d)):
             t = mock.Mock(build="x", arch="x86_64", cross_compile="")
             cfg = "CONFIG_KUNIT=y\nCONFIG_MMU=y\n"
             logf = Path(d) / "log"
-            self.assertEqual(kt_gates.kunit_diffs(t, "HEAD", Path(d), cfg,
-                                                  logf)[1], [])
-            self.assertEqual(makes, ["x-kunit-m", "x-kunit-n"])
+
+            def diffs(cfg=cfg):
+                makes.clear()
+                return kt_gates.kunit_diffs(t, "HEAD", Path(d), cfg, logf)[1]
+            self.assertEqual(diffs(), [])
+            self.assertEqual(makes, [
+                ("x-kunit-m", "olddefconfig"), ("x-kunit-m", "mm/memory.o"),
+                ("x-kunit-n", "olddefconfig"), ("x-kunit-n", "mm/memory.o")])
             m = Path(d) / "x-kunit-m" / ".config"
             self.assertEqual(m.read_text(), "CONFIG_KUNIT=m\nCONFIG_MMU=y\n")
+            self.assertEqual((Path(d) / "x-kunit-n" / ".config").read_text(),
+                             "# CONFIG_KUNIT is not set\nCONFIG_MMU=y\n")
             os.utime(m, (1, 1))
-            kt_gates.kunit_diffs(t, "HEAD", Path(d), cfg, logf)
+            diffs()
             self.assertEqual(m.stat().st_mtime, 1)      # (not written)
-            kt_gates.kunit_diffs(t, "HEAD", Path(d), cfg + "CONFIG_X=y\n",
-                                 logf)
+            self.assertNotIn("olddefconfig", {a for _, a in makes})
+            inputs[0] = "kconfig-2"                     # (a Kconfig edit)
+            diffs()
+            self.assertIn(("x-kunit-m", "olddefconfig"), makes)
+            diffs(cfg + "CONFIG_X=y\n")
             self.assertIn("CONFIG_X=y", m.read_text())
-            drop.append(1)
-            with self.assertRaisesRegex(Fail, "CONFIG_KUNIT=m did not "
-                                        "survive syncconfig"):
-                kt_gates.kunit_diffs(t, "HEAD", Path(d), cfg, logf)
+            self.assertIn(("x-kunit-n", "olddefconfig"), makes)
+            for kdir, left in (("x-kunit-m", "CONFIG_KUNIT=y\n"),
+                               ("x-kunit-n", "CONFIG_KUNIT=m\n")):
+                with self.subTest(kdir):
+                    drop[:] = [left]
+                    inputs[0] += "+"
+                    with self.assertRaisesRegex(Fail, "did not survive"):
+                        diffs()
+                    self.assertFalse(
+                        (Path(d) / kdir / "kt.config-made").exists())
+                    drop.clear()
+                    diffs()         # (made again, not taken as made)
+                    self.assertIn((kdir, "olddefconfig"), makes)
 
 
 class PatchBuilds(CodeInputs):
