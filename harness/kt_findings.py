@@ -117,10 +117,12 @@ def collect(t: Target, head: str, slug: str, extra: list,
             for o in have:
                 if todo[o]:
                     groups.setdefault(tuple(map(str, todo[o])), []).append(o)
-            for made in groups.values():
+            if groups:
                 # (make_args(), which drops build()'s record of what d
                 # holds, only where make runs: all kept, d still holds it)
                 make_args(t, d)
+                prepare(args, env, label, logf)
+            for made in groups.values():
                 cache.update(checked(args, d, made, todo, keys, env, label,
                                      logf, pattern, fmt))
             with_findings = []
@@ -145,7 +147,6 @@ def checked(args: list, d: Path, objs: list, todo: dict, keys: dict,
     of objs) from one make with args (a checker's) in build directory d:
     the objects one after another (-j1), each one's output told apart by
     its CC line.  A make that fails keeps nothing of any of them."""
-    prepare(args, env, label, logf)
     for o in objs:
         (d / o).unlink(missing_ok=True)         # compiled again
     wanted = todo[objs[0]]
@@ -290,8 +291,9 @@ def own_outputs(text: str, objs: list, logf: Path) -> dict:
     object's findings are not cached."""
     at = {}
     for o in objs:
-        cc = [m.start() for m in
-              re.finditer(rf"^  CC      {re.escape(o)}$", text, re.M)]
+        # ("CC [M]" for an object of a module)
+        cc = [m.start() for m in re.finditer(
+            rf"^  CC (?:\[M\]|   )  {re.escape(o)}$", text, re.M)]
         if len(cc) != 1:
             raise Fail(f"{rel(logf)}: {len(cc)} 'CC {o}' lines where one "
                        "was asked for: cannot tell its findings apart")

@@ -174,6 +174,9 @@ def kunit_diffs(t: Target, head: str, odir: Path, cfg: str,
     CODE_OBJS at head built with CONFIG_KUNIT=y (the build in odir, whose
     .config is cfg) against =m and unset."""
     with_y = objs_at(t, head, odir, logf)
+    # (kept objects check nothing out: the =m and unset builds, and the
+    # Kconfig files their marker holds, are head's)
+    git("checkout", "-q", "-f", "--detach", head, cwd=work())
     diffs, sizes = [], []
     for mode, line in KUNIT_OFF.items():
         kdir = outs() / f"{t.build}-kunit-{mode}"

@@ -187,7 +187,7 @@ def kconfig(t: Target, odir: Path, logf: Path) -> None:
     fragf.write_text(frag)
 
 
-# The configs kconfig() made: the newest KEPT_CONFIGS of them, a file each.
+# The configs kconfig() made: the KEPT_CONFIGS last used, a file each.
 CONFIGS = BUILD / "cache" / "kconfig"
 KEPT_CONFIGS = 32
 
@@ -196,28 +196,33 @@ def written(t: Target, odir: Path, made: Path, logf: Path) -> bool:
     """Was the config made before (made) written to odir, and did make's
     syncconfig leave it as it was?  A probe of the host that the key
     does not hold (pahole's version, a compiler plugin or libc package
-    installed since) would change it: then it is made again."""
+    installed since) would change it: then it is made again.  (The
+    check the build's make would run first, and it writes auto.conf,
+    which that make then finds up to date.)"""
     try:
         text = made.read_text()
     except FileNotFoundError:
         return False
     config = odir / ".config"
     config.write_text(text)
-    run(make_args(t, odir) + ["syncconfig"], env=BUILD_ENV, logf=logf)
-    ok = config.read_text() == text
+    rc, _ = run(make_args(t, odir) + ["syncconfig"], env=BUILD_ENV,
+                logf=logf, check=False)
+    ok = rc == 0 and config.read_text() == text
     with open(logf, "a") as f:
         f.write("kt: the config of this fragment, Kconfig files and "
                 "toolchain was made before: written, not made again\n"
-                if ok else "kt: syncconfig changed the config made before "
-                "(the host changed): made again\n")
+                if ok else "kt: syncconfig failed or changed the config "
+                "made before (a probe of the host that the key does not "
+                "hold): made again\n")
     if ok:
         with contextlib.suppress(FileNotFoundError):   # (pruned meanwhile)
-            os.utime(made)          # (the newest)
+            os.utime(made)          # (the last used)
     return ok
 
 
 def keep_config(config: Path, made: Path) -> None:
-    """Keep config as made, and forget all but the newest KEPT_CONFIGS."""
+    """Keep config as made, and forget all but the KEPT_CONFIGS last used
+    (written() marks one used)."""
     CONFIGS.mkdir(parents=True, exist_ok=True)
     tmp = made.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
     shutil.copyfile(config, tmp)

@@ -209,6 +209,19 @@ class Packages(unittest.TestCase):
                     r"gcc-powerpc64le-linux-gnu "):
                 kt_common.require("powerpc64le-linux-gnu-gcc")
 
+    def test_nothing_run_reads_the_terminal(self):
+        """run() gives every command /dev/null as stdin: make's syncconfig
+        would wait on a terminal for an answer about a new symbol."""
+        import sys
+        import kt_common
+        probe = [sys.executable, "-c",
+                 "import os; print(os.path.realpath('/proc/self/fd/0'))"]
+        self.assertEqual(kt_common.run(probe)[1].strip(), "/dev/null")
+        with tempfile.TemporaryDirectory() as d:
+            logf = Path(d) / "log"
+            kt_common.run(probe, logf=logf)
+            self.assertEqual(logf.read_text().splitlines()[-1], "/dev/null")
+
     def test_run_names_the_package_instead_of_a_traceback(self):
         import kt_common
         with mock.patch.dict(kt_common.PACKAGE,

@@ -93,6 +93,11 @@ arch/arm64/kernel/vdso/vgetrandom.c:5:27: warning: symbol '__kernel_getrandom' w
         self.assertNotIn("mm/memory.c: warning: m [-Wm]",
                          found["mm/vmalloc.o"])
 
+    def test_an_object_of_a_module(self):
+        text = "  CC [M]  mm/x.o\nmm/x.c:1:2: warning: m [-Wm]\n"
+        own = kt_findings.own_outputs(text, ["mm/x.o"], Path("log"))
+        self.assertEqual(own["mm/x.o"], text)
+
     def test_an_object_compiled_twice_fails(self):
         from kt_common import Fail
         with self.assertRaisesRegex(Fail, "2 'CC mm/vmalloc.o' lines"):

@@ -202,10 +202,12 @@ class KconfigMadeOnce(unittest.TestCase):
     from then on, in any build directory, if make's syncconfig leaves it
     as it was; another fragment, target, Kconfig file or toolchain, or a
     syncconfig that changes it (the host changed), makes it again.  Only
-    the newest KEPT_CONFIGS are kept."""
+    the KEPT_CONFIGS last used are kept.  A symbol of the fragment the
+    tree does not know is said, on either path."""
 
     def test(self):
         makes, inputs, tools, host = [], ["kconfig-1"], ["gcc 12"], [""]
+        said = []
 
         def fake_run(args, env=None, logf=None, cwd=None, check=True):
             makes.append(Path(args[-1]).name)
@@ -224,7 +226,7 @@ class KconfigMadeOnce(unittest.TestCase):
                 tool_versions=lambda *a: tools[0],
                 unmet=lambda frag, config: [], kconfig_symbols=set,
                 series_options=str, CONFIGS=Path(d) / "c", KEPT_CONFIGS=3,
-                log=lambda *a: None):
+                log=said.append):
             t = mock.Mock(build="x", arch="x86_64", cross_compile="",
                           kconfig="", defconfig="tinyconfig")
             t.name = "x"
@@ -239,8 +241,11 @@ class KconfigMadeOnce(unittest.TestCase):
             self.assertTrue(made("o1"))
             self.assertEqual(makes, ["tinyconfig", "kt.fragment.in",
                                      "olddefconfig"])
+            said.clear()
             self.assertFalse(made("o2"))
             self.assertEqual(makes[-1], "syncconfig")
+            self.assertEqual(len(said), 1)      # (kconfig_symbols: none)
+            self.assertIn("left out of the config", said[0])
             self.assertEqual((Path(d) / "o2/.config").read_text(),
                              "kconfig-1 gcc 12\n")
             self.assertEqual((Path(d) / "o2/kt.fragment").read_text(),
@@ -265,8 +270,31 @@ class KconfigMadeOnce(unittest.TestCase):
                     self.assertFalse(made(f"o6{len(makes)}"))
             host[0] = " pahole 1.24"        # (what syncconfig probes)
             self.assertTrue(made("o7"))
-            self.assertIn("syncconfig changed the config", logf.read_text())
+            self.assertIn("changed the config made before", logf.read_text())
             self.assertEqual(len(list((Path(d) / "c").glob("*.config"))), 3)
+            # (the last used are kept: x86_64's, made first and used since,
+            # outlives i386's, made after it)
+            host[0] = ""
+            t.cross_compile, t.defconfig, t.kconfig = "", "tinyconfig", ""
+
+            def make(arch, when):
+                t.arch = arch
+                self.assertTrue(made(f"o-{arch}-{when}"))
+                for c in (Path(d) / "c").glob("*.config"):
+                    if c.stat().st_mtime > 1000:        # (just made)
+                        os.utime(c, (when, when))
+            for c in (Path(d) / "c").glob("*.config"):
+                os.utime(c, (1, 1))
+            make("x86_64", 10)
+            make("i386", 20)
+            make("arm", 30)
+            t.arch = "x86_64"
+            self.assertFalse(made("o-x86_64-used"))
+            make("arm64", 40)
+            t.arch = "x86_64"
+            self.assertFalse(made("o-x86_64-kept"))
+            t.arch = "i386"
+            self.assertTrue(made("o-i386-pruned"))
 
 
 class KunitConfigs(unittest.TestCase):
@@ -277,19 +305,22 @@ class KunitConfigs(unittest.TestCase):
     y with y, after which the directory is made again."""
 
     def test(self):
-        makes, drop, inputs = [], [], ["kconfig-1"]
+        makes, drop, inputs, fail, checkouts = [], [], ["kconfig-1"], [], []
         same = "add/remove: 0/0 grow/shrink: 0/0 up/down: 0/0 (0)"
 
         def fake_run(args, env=None, logf=None, check=True):
             kdir = Path(next(a[2:] for a in args if a.startswith("O=")))
             makes.append((kdir.name, args[-1]))
+            if fail and args[-1] == "olddefconfig":
+                raise Fail(fail.pop())
             if drop and args[-1] == "olddefconfig":   # (drops the option)
                 (kdir / ".config").write_text(drop[0])
             return 0, ""
         with tempfile.TemporaryDirectory() as d, mock.patch.multiple(
                 kt_gates, run=fake_run, outs=lambda: Path(d),
                 objs_at=lambda *a: Path(d), bloat=lambda a, b: (0, same),
-                kconfig_inputs=lambda: inputs[0], log=lambda *a: None), \
+                kconfig_inputs=lambda: inputs[0], log=lambda *a: None,
+                git=lambda *a, cwd=None: checkouts.append(a[-1])), \
                 mock.patch.object(kt_kbuild, "work", lambda: Path(d)):
             t = mock.Mock(build="x", arch="x86_64", cross_compile="")
             cfg = "CONFIG_KUNIT=y\nCONFIG_MMU=y\n"
@@ -299,6 +330,7 @@ class KunitConfigs(unittest.TestCase):
                 makes.clear()
                 return kt_gates.kunit_diffs(t, "HEAD", Path(d), cfg, logf)[1]
             self.assertEqual(diffs(), [])
+            self.assertEqual(checkouts, ["HEAD"])   # (kept objects or not)
             self.assertEqual(makes, [
                 ("x-kunit-m", "olddefconfig"), ("x-kunit-m", "mm/memory.o"),
                 ("x-kunit-n", "olddefconfig"), ("x-kunit-n", "mm/memory.o")])
@@ -316,6 +348,14 @@ class KunitConfigs(unittest.TestCase):
             diffs(cfg + "CONFIG_X=y\n")
             self.assertIn("CONFIG_X=y", m.read_text())
             self.assertIn(("x-kunit-n", "olddefconfig"), makes)
+            # (an olddefconfig that fails leaves no marker: the next run
+            # makes the config again)
+            fail.append("olddefconfig failed")
+            with self.assertRaisesRegex(Fail, "olddefconfig failed"):
+                diffs(cfg + "CONFIG_Y=y\n")
+            self.assertFalse((Path(d) / "x-kunit-m/kt.config-made").exists())
+            diffs(cfg + "CONFIG_Y=y\n")
+            self.assertIn(("x-kunit-m", "olddefconfig"), makes)
             for kdir, left in (("x-kunit-m", "CONFIG_KUNIT=y\n"),
                                ("x-kunit-n", "CONFIG_KUNIT=m\n")):
                 with self.subTest(kdir):
