@@ -227,6 +227,7 @@ def keep_config(config: Path, made: Path) -> None:
     tmp = made.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
     shutil.copyfile(config, tmp)
     os.replace(tmp, made)
+
     def age(f: Path) -> float:
         try:
             return f.stat().st_mtime
