@@ -56,22 +56,30 @@ class CodeInputs(unittest.TestCase):
         self.git("commit", "-q", "-am", f"change {f}")
         return self.inputs()
 
-    def test_changes_that_cannot_reach_the_objects_keep_the_key(self):
-        for f in ("mm/other.c", "Documentation/mm/vmalloc.rst",
-                  "MAINTAINERS", "tools/testing/t.sh",
-                  "scripts/coccinelle/a.cocci"):
+    def keep(self, *files):
+        """A change to each of files keeps the key."""
+        for f in files:
             with self.subTest(f):
                 self.assertEqual(self.change(f, f"{f} changed\n"),
                                  self.before)
 
-    def test_changes_that_can_reach_them_change_it(self):
-        for f in ("mm/memory.c", "mm/vmalloc.c", "mm/pgalloc-track.h",
-                  "mm/Kconfig", "scripts/mod/x.c", "kernel/bounds.c",
-                  "tools/objtool/check.c", "Documentation/Kconfig"):
+    def move(self, *files):
+        """A change to each of files, on its own, changes the key."""
+        for f in files:
             with self.subTest(f):
-                before = self.inputs()      # (each change on its own)
+                before = self.inputs()
                 self.assertNotEqual(self.change(f, f"{f} changed\n"),
                                     before)
+
+    def test_changes_that_cannot_reach_the_objects_keep_the_key(self):
+        self.keep("mm/other.c", "Documentation/mm/vmalloc.rst",
+                  "MAINTAINERS", "tools/testing/t.sh",
+                  "scripts/coccinelle/a.cocci")
+
+    def test_changes_that_can_reach_them_change_it(self):
+        self.move("mm/memory.c", "mm/vmalloc.c", "mm/pgalloc-track.h",
+                  "mm/Kconfig", "scripts/mod/x.c", "kernel/bounds.c",
+                  "tools/objtool/check.c", "Documentation/Kconfig")
 
     def test_the_content_not_only_the_name(self):
         self.change("mm/vmalloc.c", "a\n")
@@ -105,7 +113,9 @@ class BuildInputs(unittest.TestCase):
     build reads keeps it (a fixture that changes only test_vmalloc.sh
     boots the series' kernel); a change to any other file, any C file in
     mm/ too, does not."""
-    setUp, git, change = CodeInputs.setUp, CodeInputs.git, CodeInputs.change
+    setUp, git, change, keep, move = (
+        CodeInputs.setUp, CodeInputs.git, CodeInputs.change,
+        CodeInputs.keep, CodeInputs.move)
 
     def inputs(self):
         return kt_kbuild.build_inputs("HEAD")
@@ -114,27 +124,22 @@ class BuildInputs(unittest.TestCase):
         CodeInputs.test_the_content_not_only_the_name
 
     def test_what_no_build_reads_keeps_it(self):
-        for f in ("Documentation/mm/vmalloc.rst", "MAINTAINERS",
-                  "tools/testing/t.sh", "scripts/coccinelle/a.cocci"):
-            with self.subTest(f):
-                self.assertEqual(self.change(f, f"{f} changed\n"),
-                                 self.before)
+        self.keep("Documentation/mm/vmalloc.rst", "MAINTAINERS",
+                  "tools/testing/t.sh", "scripts/coccinelle/a.cocci")
 
     def test_what_a_build_reads_changes_it(self):
-        for f in ("mm/other.c", "mm/memory.c", "mm/pgalloc-track.h",
+        self.move("mm/other.c", "mm/memory.c", "mm/pgalloc-track.h",
                   "Documentation/Kconfig", "tools/objtool/check.c",
-                  "tools/testing/k.h"):
-            with self.subTest(f):
-                before = self.inputs()      # (each change on its own)
-                self.assertNotEqual(self.change(f, f"{f} changed\n"),
-                                    before)
+                  "tools/testing/k.h")
 
 
 class HeadersRead(unittest.TestCase):
     """code_inputs(headers=...): for what reads no header but those
     (spatch --no-includes), a change to another header keeps the key;
     to one of those, to the C file or to how it is run does not."""
-    setUp, git, change = CodeInputs.setUp, CodeInputs.git, CodeInputs.change
+    setUp, git, change, keep, move = (
+        CodeInputs.setUp, CodeInputs.git, CodeInputs.change,
+        CodeInputs.keep, CodeInputs.move)
 
     def inputs(self):
         return kt_kbuild.code_inputs("HEAD", ["mm/memory.c"],
@@ -144,12 +149,8 @@ class HeadersRead(unittest.TestCase):
         self.assertEqual(self.change("mm/pgalloc-track.h"), self.before)
 
     def test_the_c_file_those_headers_and_the_scripts_change_it(self):
-        for f in ("mm/memory.c", "include/linux/kconfig.h",
-                  "scripts/coccicheck"):
-            with self.subTest(f):
-                before = self.inputs()      # (each change on its own)
-                self.assertNotEqual(self.change(f, f"{f} changed\n"),
-                                    before)
+        self.move("mm/memory.c", "include/linux/kconfig.h",
+                  "scripts/coccicheck")
 
 
 class KconfigInputs(unittest.TestCase):
@@ -157,25 +158,20 @@ class KconfigInputs(unittest.TestCase):
     to a Kconfig file or to scripts/ (kconfig's programs) changes it, a
     local one too; a change to what only compiles read (the header's
     generator) or no build reads keeps it."""
-    setUp, git, change = CodeInputs.setUp, CodeInputs.git, CodeInputs.change
+    setUp, git, change, keep, move = (
+        CodeInputs.setUp, CodeInputs.git, CodeInputs.change,
+        CodeInputs.keep, CodeInputs.move)
 
     def inputs(self):
         return kt_kbuild.kconfig_inputs()
 
     def test_what_only_compiles_read_keeps_it(self):
-        for f in ("mm/memory.c", "mm/pgalloc-track.h",
+        self.keep("mm/memory.c", "mm/pgalloc-track.h",
                   "tools/objtool/check.c", "MAINTAINERS",
-                  "Documentation/mm/vmalloc.rst"):
-            with self.subTest(f):
-                self.assertEqual(self.change(f, f"{f} changed\n"),
-                                 self.before)
+                  "Documentation/mm/vmalloc.rst")
 
     def test_what_kconfig_reads_changes_it(self):
-        for f in ("mm/Kconfig", "Documentation/Kconfig", "scripts/mod/x.c"):
-            with self.subTest(f):
-                before = self.inputs()      # (each change on its own)
-                self.assertNotEqual(self.change(f, f"{f} changed\n"),
-                                    before)
+        self.move("mm/Kconfig", "Documentation/Kconfig", "scripts/mod/x.c")
 
     def test_a_local_change_too(self):
         (self.repo / "mm/Kconfig").write_text("config NEW\n")
