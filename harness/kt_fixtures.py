@@ -94,12 +94,17 @@ def caught(r: dict, check: str, pattern: str, want: str = FAIL) -> bool:
     if check == "apply":
         return "build" not in r["stages"] and bool(
             r["error"] and re.search(pattern, r["error"]))
+    res, detail = result_of(r, check)
+    return res == want and bool(re.search(pattern, detail, re.S))
+
+
+def result_of(r: dict, check: str) -> tuple:
+    """(result, detail) of a boot check, as the run recorded it."""
     # suite names have dots too ("kunit.pgalloc_track"): take the longest
     suite = max((s for s in r["tests"] if check.startswith(s + ".")),
                 key=len, default="")
-    case = check[len(suite) + 1:]
-    res, detail = r["tests"].get(suite, {}).get(case, ("missing", ""))
-    return res == want and bool(re.search(pattern, detail, re.S))
+    return r["tests"].get(suite, {}).get(check[len(suite) + 1:],
+                                         ("missing", ""))
 
 
 def run_gates(f: Fixture, patches: list) -> list:
@@ -183,8 +188,9 @@ def check_booted(f: Fixture, r: dict, record: Record) -> None:
     for check, pattern in f.booted():
         record(f"fixture {f.name}: caught by {check}",
                PASS if caught(r, check, pattern) else FAIL,
-               f"expected {check} to fail matching /{pattern}/; got: "
-               f"{r['error']}", r["seconds"])
+               f"expected {check} to fail matching /{pattern}/; got "
+               "{}: {}; the run: {}".format(*result_of(r, check), r["error"]),
+               r["seconds"])
     for check, pattern in f.skips:
         record(f"fixture {f.name}: {check} skips",
                PASS if caught(r, check, pattern, SKIP) else FAIL,

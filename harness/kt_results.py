@@ -48,8 +48,12 @@ def boot_result(lines: list, text: list, timed_out: bool,
                 timeout: int) -> tuple:
     """The guest must reach /init and power off by itself."""
     if timed_out:
-        return FAIL, (f"guest killed after {timeout}s timeout; last console "
-                      f"lines:\n{_last(lines)}")
+        # the last step the guest's init announced says where it hung,
+        # whatever the kernel printed after it
+        step = next((l for l in reversed(text) if l.startswith("KT: ")),
+                    "(before /init)")
+        return FAIL, (f"guest killed after {timeout}s timeout at {step}; "
+                      f"last console lines:\n{_last(lines)}")
     if not any(l.startswith("KT: init") for l in text):
         return FAIL, f"guest never reached /init; last lines:\n{_last(lines)}"
     if not any(l.startswith("KT: done") for l in text):

@@ -87,11 +87,17 @@ class Console(unittest.TestCase):
         v = judge(until(self.ok, "Summary: pcpu_alloc_test"), timed_out=True)
         r, detail = v["boot"]["boot"]
         self.assertEqual(r, "fail")
-        self.assertIn("killed after 300s timeout", detail)
+        self.assertIn("killed after 300s timeout at KT: test_vmalloc.sh "
+                      "test_loop_count=", detail)
         self.assertIn("random_size_align_alloc_test", detail)
         # the cases that never reported fail too
         self.assertEqual(v["test_vmalloc"]["pcpu_alloc_test"][0], "fail")
         self.assertEqual(v["test_vmalloc"]["fix_size_alloc_test"][0], "pass")
+
+    def test_a_timeout_before_init_says_so(self):
+        v = judge(until(self.ok, "KT: init"), timed_out=True)
+        self.assertIn("killed after 300s timeout at (before /init)",
+                      v["boot"]["boot"][1])
 
     def test_no_init(self):
         v = judge(log("console-no-init.log"))
