@@ -185,18 +185,21 @@ def check_gated(f: Fixture, patches: list, record: Record) -> None:
 def check_booted(f: Fixture, r: dict, record: Record) -> None:
     """Each boot check a fixture names must have failed as it says, and
     each Expect-skip: check skipped as it says."""
+    def got(check: str) -> str:
+        if check == "apply":
+            return f"stages {', '.join(r['stages'])}: {r['error']}"
+        res, detail = result_of(r, check)
+        return f"{res}: {detail}; the run: {r['error']}"
     for check, pattern in f.booted():
         record(f"fixture {f.name}: caught by {check}",
                PASS if caught(r, check, pattern) else FAIL,
                f"expected {check} to fail matching /{pattern}/; got "
-               "{}: {}; the run: {}".format(*result_of(r, check), r["error"]),
-               r["seconds"])
+               f"{got(check)}", r["seconds"])
     for check, pattern in f.skips:
         record(f"fixture {f.name}: {check} skips",
                PASS if caught(r, check, pattern, SKIP) else FAIL,
-               f"expected {check} to skip matching /{pattern}/; got: "
-               f"{r['tests'].get(check.rsplit('.', 1)[0], {})}",
-               r["seconds"])
+               f"expected {check} to skip matching /{pattern}/; got "
+               f"{got(check)}", r["seconds"])
     if f.must_pass():
         bad = kt_results.failed(r["tests"])
         record(f"fixture {f.name}: nothing fails", FAIL if bad else PASS,

@@ -51,7 +51,7 @@ def boot_result(lines: list, text: list, timed_out: bool,
         # the last step the guest's init announced says where it hung,
         # whatever the kernel printed after it
         step = next((l for l in reversed(text) if l.startswith("KT: ")),
-                    "(before /init)")
+                    "(no KT: line yet)")
         return FAIL, (f"guest killed after {timeout}s timeout at {step}; "
                       f"last console lines:\n{_last(lines)}")
     if not any(l.startswith("KT: init") for l in text):

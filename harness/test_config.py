@@ -86,6 +86,14 @@ class Targets(unittest.TestCase):
             t.timeout = 1
 
 
+def load_text(text):
+    """The fixture whose patch is text."""
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "x.patch"
+        p.write_text(text)
+        return kt_fixtures.load(p)
+
+
 class Fixtures(unittest.TestCase):
     def test_every_fixture_expects_known_checks(self):
         fixtures = kt_fixtures.all_fixtures()
@@ -101,10 +109,7 @@ class Fixtures(unittest.TestCase):
             self._load_text("Expect-skip: gate.builds x\n")
 
     def _load_text(self, text):
-        with tempfile.TemporaryDirectory() as d:
-            p = Path(d) / "x.patch"
-            p.write_text(text)
-            return kt_fixtures.load(p)
+        return load_text(text)
 
     def test_unknown_check_fails_at_once(self):
         with self.assertRaisesRegex(Fail, r"unknown check 'gate\.sparse'"):
@@ -162,6 +167,27 @@ class Caught(unittest.TestCase):
             self.r, "kunit.pgalloc_track.pmd_alloc_track_new", "KASAN"))
         self.assertFalse(kt_fixtures.caught(
             self.r, "kunit.pgalloc_track.nope", ""))
+
+    def booted(self, text, r):
+        """check_booted()'s records of fixture text on the run r."""
+        out = []
+        kt_fixtures.check_booted(load_text(text),
+                                 dict(r, seconds=1),
+                                 lambda *a: out.append(a[:3]))
+        return out
+
+    def test_a_miss_shows_the_check_and_takes_any_regex(self):
+        (_, res, detail), = self.booted(
+            "Expect: kunit.pgalloc_track.pud_alloc_track_new F{2}\n", self.r)
+        self.assertEqual(res, kt_fixtures.FAIL)
+        self.assertIn("/F{2}/; got pass: ; the run: x: failed", detail)
+        (_, res, detail), _ = self.booted(     # and "nothing fails"
+            "Expect-skip: kunit.pgalloc_track.pmd_alloc_track_new x\n",
+            self.r)
+        self.assertEqual(res, kt_fixtures.FAIL)
+        self.assertIn("got fail: # EXPECTATION FAILED at x", detail)
+        (_, res, detail), = self.booted("Expect: apply vmalloc\n", self.r)
+        self.assertIn("got stages apply, build: x: failed", detail)
 
     def test_apply(self):
         self.assertFalse(kt_fixtures.caught(self.r, "apply", "failed"))

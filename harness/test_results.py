@@ -96,7 +96,7 @@ class Console(unittest.TestCase):
 
     def test_a_timeout_before_init_says_so(self):
         v = judge(until(self.ok, "KT: init"), timed_out=True)
-        self.assertIn("killed after 300s timeout at (before /init)",
+        self.assertIn("killed after 300s timeout at (no KT: line yet)",
                       v["boot"]["boot"][1])
 
     def test_no_init(self):
