@@ -233,6 +233,7 @@ def lava_run(job: Path, ctx: dict, out: Path, timeout: int) -> dict:
             p = subprocess.run(["lava-run", "--job-id", job_id,
                                 "--output-dir", str(out / "run"),
                                 "--device", str(dev), str(job)],
+                               stdin=subprocess.DEVNULL,
                                capture_output=True, text=True,
                                timeout=timeout)
     except subprocess.TimeoutExpired:
