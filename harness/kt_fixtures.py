@@ -186,10 +186,11 @@ def check_booted(f: Fixture, r: dict, record: Record) -> None:
     """Each boot check a fixture names must have failed as it says, and
     each Expect-skip: check skipped as it says."""
     def got(check: str) -> str:
+        error = r["error"] or "no error"
         if check == "apply":
-            return f"stages {', '.join(r['stages'])}: {r['error']}"
+            return f"stages {', '.join(r['stages'])}: {error}"
         res, detail = result_of(r, check)
-        return f"{res}: {detail}; the run: {r['error']}"
+        return f"{res}: {detail}; the run: {error}"
     for check, pattern in f.booted():
         record(f"fixture {f.name}: caught by {check}",
                PASS if caught(r, check, pattern) else FAIL,

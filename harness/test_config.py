@@ -181,13 +181,19 @@ class Caught(unittest.TestCase):
             "Expect: kunit.pgalloc_track.pud_alloc_track_new F{2}\n", self.r)
         self.assertEqual(res, kt_fixtures.FAIL)
         self.assertIn("/F{2}/; got pass: ; the run: x: failed", detail)
-        (_, res, detail), _ = self.booted(     # and "nothing fails"
+        (_, res, detail), nothing_fails = self.booted(
             "Expect-skip: kunit.pgalloc_track.pmd_alloc_track_new x\n",
             self.r)
         self.assertEqual(res, kt_fixtures.FAIL)
         self.assertIn("got fail: # EXPECTATION FAILED at x", detail)
+        self.assertEqual(nothing_fails[:2], ("fixture x: nothing fails",
+                                             kt_fixtures.FAIL))
+        self.assertIn("pmd_alloc_track_new", nothing_fails[2])
         (_, res, detail), = self.booted("Expect: apply vmalloc\n", self.r)
         self.assertIn("got stages apply, build: x: failed", detail)
+        (_, res, detail), = self.booted("Expect: apply vmalloc\n",
+                                        dict(self.r, error=None))
+        self.assertIn("got stages apply, build: no error", detail)
 
     def test_apply(self):
         self.assertFalse(kt_fixtures.caught(self.r, "apply", "failed"))

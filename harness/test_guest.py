@@ -166,3 +166,14 @@ class Nolibc(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Init(unittest.TestCase):
+    def test_the_last_step_before_the_script_names_it(self):
+        # a guest killed in test_vmalloc.sh is named by the last KT: line
+        # (kt_results.boot_result): the params line must be that one
+        init = (kt_guest.TOP / "guest" / "init").read_text().splitlines()
+        run = next(i for i, l in enumerate(init)
+                   if "./test_vmalloc.sh" in l)
+        steps = [l for l in init[:run] if 'echo "KT: ' in l]
+        self.assertIn('echo "KT: test_vmalloc.sh $params"', steps[-1])
