@@ -18,7 +18,10 @@ WHO = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid",
        "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
 
 
-class CodeInputs(unittest.TestCase):
+class ATree(unittest.TestCase):
+    """A scratch git tree, tagged base, and the key (inputs()) under test
+    as self.before."""
+
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
         self.addCleanup(self.tmp.cleanup)
@@ -49,7 +52,9 @@ class CodeInputs(unittest.TestCase):
                        capture_output=True, env=dict(os.environ, **WHO))
 
     def inputs(self):
-        return kt_kbuild.code_inputs("HEAD", ["mm/memory.c", "mm/vmalloc.c"])
+        """The key under test (none here: PatchBuilds needs the tree
+        only)."""
+        return None
 
     def change(self, f, text="changed\n"):
         (self.repo / f).write_text(text)
@@ -71,6 +76,17 @@ class CodeInputs(unittest.TestCase):
                 self.assertNotEqual(self.change(f, f"{f} changed\n"),
                                     before)
 
+
+
+class CodeInputs(ATree):
+    def inputs(self):
+        return kt_kbuild.code_inputs("HEAD", ["mm/memory.c", "mm/vmalloc.c"])
+
+    def test_the_content_not_only_the_name(self):
+        self.change("mm/vmalloc.c", "a\n")
+        before = self.inputs()
+        self.assertNotEqual(self.change("mm/vmalloc.c", "b\n"), before)
+
     def test_changes_that_cannot_reach_the_objects_keep_the_key(self):
         self.keep("mm/other.c", "Documentation/mm/vmalloc.rst",
                   "MAINTAINERS", "tools/testing/t.sh",
@@ -80,11 +96,6 @@ class CodeInputs(unittest.TestCase):
         self.move("mm/memory.c", "mm/vmalloc.c", "mm/pgalloc-track.h",
                   "mm/Kconfig", "scripts/mod/x.c", "kernel/bounds.c",
                   "tools/objtool/check.c", "Documentation/Kconfig")
-
-    def test_the_content_not_only_the_name(self):
-        self.change("mm/vmalloc.c", "a\n")
-        before = self.inputs()
-        self.assertNotEqual(self.change("mm/vmalloc.c", "b\n"), before)
 
     def test_a_rename_is_not_a_copy(self):
         self.git("mv", "mm/pgalloc-track.h", "mm/track.h")
@@ -108,15 +119,11 @@ class CodeInputs(unittest.TestCase):
                             with_include)
 
 
-class BuildInputs(unittest.TestCase):
+class BuildInputs(ATree):
     """build_inputs(), build()'s key of the tree: a change to what no
     build reads keeps it (a fixture that changes only test_vmalloc.sh
     boots the series' kernel); a change to any other file, any C file in
     mm/ too, does not."""
-    setUp, git, change, keep, move = (
-        CodeInputs.setUp, CodeInputs.git, CodeInputs.change,
-        CodeInputs.keep, CodeInputs.move)
-
     def inputs(self):
         return kt_kbuild.build_inputs("HEAD")
 
@@ -133,14 +140,10 @@ class BuildInputs(unittest.TestCase):
                   "tools/testing/k.h")
 
 
-class HeadersRead(unittest.TestCase):
+class HeadersRead(ATree):
     """code_inputs(headers=...): for what reads no header but those
     (spatch --no-includes), a change to another header keeps the key;
     to one of those, to the C file or to how it is run does not."""
-    setUp, git, change, keep, move = (
-        CodeInputs.setUp, CodeInputs.git, CodeInputs.change,
-        CodeInputs.keep, CodeInputs.move)
-
     def inputs(self):
         return kt_kbuild.code_inputs("HEAD", ["mm/memory.c"],
                                      headers=("include/linux/kconfig.h",))
@@ -153,15 +156,11 @@ class HeadersRead(unittest.TestCase):
                   "scripts/coccicheck")
 
 
-class KconfigInputs(unittest.TestCase):
+class KconfigInputs(ATree):
     """kconfig_inputs(), the key of the configs kconfig() keeps: a change
     to a Kconfig file or to scripts/ (kconfig's programs) changes it, a
     local one too; a change to what only compiles read (the header's
     generator) or no build reads keeps it."""
-    setUp, git, change, keep, move = (
-        CodeInputs.setUp, CodeInputs.git, CodeInputs.change,
-        CodeInputs.keep, CodeInputs.move)
-
     def inputs(self):
         return kt_kbuild.kconfig_inputs()
 
@@ -366,7 +365,7 @@ class KunitConfigs(unittest.TestCase):
                     self.assertIn((kdir, "olddefconfig"), makes)
 
 
-class PatchBuilds(CodeInputs):
+class PatchBuilds(ATree):
     """gate_patch: a patch that changes only what no compile reads is not
     built, and says so; any other is built."""
 
